@@ -101,7 +101,7 @@ def playbook(sandbox, emulator, tmp_path):
         env = _env_for(sandbox)
         env["ANSIBLE_FORCE_COLOR"] = "0"
         env["ANSIBLE_NOCOLOR"] = "1"
-        proc = subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", str(path)] + list(extra),
+        proc = subprocess.run(["ansible-playbook", str(path)] + list(extra),
                               capture_output=True, text=True, env=env, cwd=REPO, timeout=1200)
         if check_rc and proc.returncode != 0:
             raise AssertionError("ansible-playbook failed ({0}):\n{1}\n{2}".format(proc.returncode, proc.stdout[-6000:],

@@ -43,8 +43,8 @@ options:
     type: str
   default:
     description:
-      - Make this VPC the default of its region. DigitalOcean does not allow unsetting the default directly:
-        make another VPC the default instead.
+      - Make this VPC the default of its region.
+      - DigitalOcean does not allow unsetting the default directly; make another VPC the default instead.
     type: bool
   state:
     description:

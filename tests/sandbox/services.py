@@ -77,7 +77,8 @@ class Postgres:
         user = pwd.getpwnam("postgres")
         os.makedirs(self.directory, exist_ok=True)
         os.chmod(self.directory, 0o755)
-        os.makedirs(self.data, exist_ok=True)
+        shutil.rmtree(self.data, ignore_errors=True)
+        os.makedirs(self.data)
         os.chown(self.data, user.pw_uid, user.pw_gid)
         os.chmod(self.data, 0o700)
         pwfile = os.path.join(self.directory, "pw")
@@ -88,8 +89,10 @@ class Postgres:
         argv, kw = self._as_postgres([pg_bin("initdb"), "-D", self.data, "-U", self.admin_user, "--pwfile", pwfile,
                                       "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
                                       "--no-instructions"])
-        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
+        done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kw)
         os.unlink(pwfile)
+        if done.returncode != 0:
+            raise RuntimeError("initdb failed: " + done.stderr[-2000:])
         cert, key = self.ca.issue("postgres", owner=(user.pw_uid, user.pw_gid))
         with open(os.path.join(self.data, "postgresql.conf"), "a") as conf:
             conf.write("\nlisten_addresses = '127.0.0.1'\nport = {0}\nunix_socket_directories = '{1}'\n"
