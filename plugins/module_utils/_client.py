@@ -34,8 +34,16 @@ try:
 except ImportError:  # pragma: no cover - reported through missing_required_lib
     PYDO_IMPORT_ERROR = traceback.format_exc()
     pydo = pydo_operations = None
-    AzureError = HttpResponseError = ServiceRequestError = Exception
     SansIOHTTPPolicy = object
+
+    class AzureError(Exception):
+        """Placeholder while azure-core is missing."""
+
+    class HttpResponseError(AzureError):
+        """Placeholder while azure-core is missing."""
+
+    class ServiceRequestError(AzureError):
+        """Placeholder while azure-core is missing."""
 
 DEFAULT_API_ENDPOINT = "https://api.digitalocean.com"
 TOKEN_ENV = ["DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN", "DO_API_TOKEN"]

@@ -28,11 +28,11 @@ import time
 from ansible_collections.appplatform.n8n.plugins.module_utils._errors import APIError
 
 try:
-    from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+    from azure.core.exceptions import ServiceRequestError
     from azure.core.pipeline.policies import RetryPolicy
 except ImportError:  # pragma: no cover - reported by the client builder through missing_required_lib
     RetryPolicy = object
-    ServiceRequestError = ServiceResponseError = Exception
+    ServiceRequestError = Exception
 
 IDEMPOTENT_METHODS = frozenset(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"])
 RETRY_STATUS = frozenset([408, 429, 500, 502, 503, 504])

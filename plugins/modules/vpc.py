@@ -15,7 +15,7 @@ description:
   - The VPC is found by O(id) when given, otherwise by O(name) (and O(region) when given).
   - Options left unset are left as they are.
 author:
-  - appplatform.n8n maintainers
+  - appplatform.n8n maintainers (@appplatform)
 options:
   name:
     description:
@@ -128,7 +128,7 @@ def create_vpc(m):
     body = desired_from_params(m.params, ("name", "region", "description", "ip_range"))
     m.diff.after = dict(body)
     m.mark_changed()
-    vpc, _ = create_once(lambda: (m.client.write("vpcs.create", body=body) or {}).get("vpc"), lambda: find_vpc(m))
+    vpc = create_once(lambda: (m.client.write("vpcs.create", body=body) or {}).get("vpc"), lambda: find_vpc(m))[0]
     if vpc is not None and m.params["default"]:
         vpc = m.client.write("vpcs.patch", vpc["id"], body={"default": True})["vpc"]
     m.set_result(vpc if vpc is not None else dict(body, default=bool(m.params["default"])))

@@ -12,7 +12,7 @@ version_added: 0.1.0
 description:
   - Returns one VPC by O(id), or all VPCs, optionally only those with a given O(name) or in a given O(region).
 author:
-  - appplatform.n8n maintainers
+  - appplatform.n8n maintainers (@appplatform)
 options:
   id:
     description: UUID of one VPC.
