@@ -756,6 +756,7 @@ def render_app_spec(tier, settings):
 def render_plan(tier, settings):
     """Resolved, non-secret facts about a deployment, for the roles that create infrastructure."""
     s = resolve_settings(tier, settings)
+    render_app_spec_from_resolved(s)  # same refusals as the spec, so callers can validate without secrets
     pairs = [dict(zip(("worker", "runner"), paired_names(i))) for i in range(1, s["worker_count"] + 1)]
     return {
         "tier": tier,
