@@ -51,7 +51,7 @@ _value:
       description: Instance size of the main service.
       type: str
     worker_count:
-      description: Number of workers (production: number of worker/runner pairs).
+      description: Number of workers; in production, the number of worker/runner pairs.
       type: int
     n8n_processes:
       description: Number of n8n processes that open database connections.

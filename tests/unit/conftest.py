@@ -43,6 +43,7 @@ def _make_collection_importable():
 
 _make_collection_importable()
 
+
 def _openapi_path():
     env_path = os.environ.get("DO_OPENAPI_SPEC")
     if env_path:
