@@ -94,7 +94,7 @@ build: setup
 	ansible-galaxy collection build --force --output-path dist
 
 bench: setup
-	$(BIN)/python bench/vpc_requests.py
+	$(BIN)/python bench/module_requests.py --check
 
 clean:
 	rm -rf .cache dist collections tests/output
