@@ -34,7 +34,8 @@ options:
   purpose:
     description:
       - What the project is for. Required to create a project.
-      - DigitalOcean knows C(Just trying out DigitalOcean), C(Class project / Educational purposes), C(Website or blog),
+      - >-
+        DigitalOcean knows C(Just trying out DigitalOcean), C(Class project / Educational purposes), C(Website or blog),
         C(Web Application), C(Service or API), C(Mobile Application), C(Machine learning / AI / Data processing), C(IoT)
         and C(Operational / Developer tooling); any other value is stored as C(Other: <value>), which this module treats
         as equal to the value.

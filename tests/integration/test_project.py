@@ -148,3 +148,27 @@ def test_info_by_id_and_all(run_module, emulator):
     assert {"n8n-p-g"} <= {p["name"] for p in everything["projects"]}
     assert sum(1 for p in everything["projects"] if p["is_default"]) == 1
     assert emulator.writes(since=mark) == []
+
+
+def test_500_after_the_create_was_applied_leaves_exactly_one(run_module, emulator):
+    emulator.faults.set([{"method": "POST", "path": "^/v2/projects$", "after_write": True, "status": 500, "times": 1}])
+    result = run_module("project", {"name": "n8n-p-once", "purpose": "IoT", "resources": ["do:space:n8n-p-once"]})
+    assert not result.get("failed"), result
+    assert len(projects_named(emulator, "n8n-p-once")) == 1
+    assert len([e for e in emulator.log if e["method"] == "POST" and e["template"] == "/v2/projects"]) == 1
+    assert urns_of(run_module, "n8n-p-once") == ["do:space:n8n-p-once"]
+
+
+def test_converges_with_429_and_503(run_module, emulator):
+    emulator.faults.set([
+        {"path": "^/v2/projects", "status": 429, "retry_after": 0, "probability": 0.15},
+        {"path": "^/v2/projects", "method": "GET", "status": 503, "probability": 0.15},
+    ], seed=11)
+    args = {"name": "n8n-p-flaky", "purpose": "IoT", "description": "flaky", "resources": ["do:space:n8n-p-flaky"]}
+    for _ in range(3):
+        result = run_module("project", args)
+        assert not result.get("failed"), result
+    assert emulator.faults.fired > 0
+    assert len(projects_named(emulator, "n8n-p-flaky")) == 1
+    emulator.faults.set([])
+    assert run_module("project", args)["changed"] is False
