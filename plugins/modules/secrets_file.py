@@ -28,8 +28,14 @@ options:
     type: list
     elements: str
     required: true
+  values:
+    description:
+      - Values to store instead of generating them, for secrets made elsewhere (for example a Spaces secret key,
+        which DigitalOcean shows only once). Like generated ones, they are stored only when the name is missing
+        from the file or listed in O(rotate).
+    type: dict
   rotate:
-    description: Names whose value is replaced by a new one. Only with a deliberate key rotation.
+    description: Names whose value is replaced (by a new random one, or by its entry in O(values)). Only with a deliberate rotation.
     type: list
     elements: str
     default: []
@@ -63,7 +69,7 @@ secrets:
   returned: success
   type: dict
 generated:
-  description: Names whose value was generated (or replaced) in this run.
+  description: Names whose value was generated, stored from O(values), or replaced in this run.
   returned: success
   type: list
   elements: str
@@ -122,6 +128,7 @@ def main():
         argument_spec=dict(
             path=dict(type="path", required=True),
             names=dict(type="list", elements="str", required=True),
+            values=dict(type="dict", no_log=True),
             rotate=dict(type="list", elements="str", default=[], no_log=False),
             nbytes=dict(type="int", default=32),
         ),
@@ -140,9 +147,13 @@ def main():
     existed = current is not None
     data = dict(current or {})
     generated = []
+    given = module.params["values"] or {}
     for name in module.params["names"]:
         if not data.get(name) or name in module.params["rotate"]:
-            data[name] = PLACEHOLDER if module.check_mode else secrets.token_hex(module.params["nbytes"])
+            if given.get(name):
+                data[name] = str(given[name])
+            else:
+                data[name] = PLACEHOLDER if module.check_mode else secrets.token_hex(module.params["nbytes"])
             generated.append(name)
     changed = bool(generated)
     if changed and not module.check_mode:

@@ -54,3 +54,14 @@ def test_rotation_only_when_asked_and_other_values_kept(tmp_path):
 def test_rotate_of_an_unknown_name_fails(tmp_path):
     result = run(tmp_path, path=str(tmp_path / "s.yml"), names=["A"], rotate=["C"])
     assert result["failed"] and "C" in result["msg"]
+
+
+def test_given_values_are_stored_once_and_replaced_only_on_rotation(tmp_path):
+    target = tmp_path / "s.yml"
+    first = run(tmp_path, path=str(target), names=["K"], values={"K": "given-1"})
+    assert first["changed"] and "given-1" not in json.dumps(first)  # a no_log input stays masked in the result
+    assert yaml.safe_load(target.read_text())["K"] == "given-1"
+    kept = run(tmp_path, path=str(target), names=["K"], values={"K": "given-2"})
+    assert kept["changed"] is False and yaml.safe_load(target.read_text())["K"] == "given-1"
+    run(tmp_path, path=str(target), names=["K"], values={"K": "given-2"}, rotate=["K"])
+    assert yaml.safe_load(target.read_text())["K"] == "given-2"
