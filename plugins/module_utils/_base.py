@@ -56,6 +56,11 @@ class DOModule:
     def set_result(self, value):
         self.result[self.result_key] = value
 
+    def keep_out_of_logs(self):
+        """The result carries secrets the user asked for: Ansible shows it censored (as with ``no_log``)
+        at every verbosity, while a registered variable still gets every value."""
+        self.result["_ansible_no_log"] = True
+
     def _finish(self):
         if self.client is not None:
             self.result["api_calls"] = self.client.writes
