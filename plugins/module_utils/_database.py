@@ -175,3 +175,21 @@ def libpq_env(connection, ca_file=None, sslmode=None):
     if ca_file:
         env["PGSSLROOTCERT"] = ca_file
     return env
+
+
+def cluster_for(m, absent_ok=False):
+    """The cluster named by a module's ``cluster`` option (UUID or name); fails when missing unless ``absent_ok``."""
+    cluster = find_cluster(m.client, m.params["cluster"])
+    if cluster is None and not absent_ok:
+        m.fail("No database cluster {0!r}.".format(m.params["cluster"]))
+    return cluster
+
+
+def resolve_vpc(m, ref):
+    """A VPC UUID from a UUID or a VPC name (fails when no VPC has that name)."""
+    if not ref or is_uuid(ref):
+        return ref or None
+    matches = [v for v in m.client.paginate("vpcs.list", "vpcs") if v.get("name") == ref]
+    if not matches:
+        m.fail("No VPC named {0!r}.".format(ref))
+    return matches[0]["id"]

@@ -152,8 +152,8 @@ from ansible_collections.appplatform.n8n.plugins.module_utils._database import (
     check_layout,
     find_cluster,
     get_options,
-    is_uuid,
     list_clusters,
+    resolve_vpc,
     strip_secrets,
     wait_online,
 )
@@ -162,18 +162,6 @@ from ansible_collections.appplatform.n8n.plugins.module_utils._retries import cr
 
 COMPARED = ("name", "engine", "version", "size", "region", "num_nodes", "storage_size_mib", "private_network_uuid")
 RESIZE = ("size", "num_nodes", "storage_size_mib")
-
-
-def resolve_vpc(m):
-    ref = m.params["vpc"]
-    if not ref:
-        return None
-    if is_uuid(ref):
-        return ref
-    matches = [v for v in m.client.paginate("vpcs.list", "vpcs") if v.get("name") == ref]
-    if not matches:
-        m.fail("No VPC named {0!r}.".format(ref))
-    return matches[0]["id"]
 
 
 def find(m):
@@ -206,7 +194,7 @@ def create(m):
     body = desired_from_params(p, ("name", "engine", "version", "size", "region", "storage_size_mib", "tags",
                                    "project_id"))
     body["num_nodes"] = num_nodes
-    vpc = resolve_vpc(m)
+    vpc = resolve_vpc(m, m.params["vpc"])
     if vpc:
         body["private_network_uuid"] = vpc
     m.diff.after = {k: body.get(k) for k in COMPARED}
@@ -230,7 +218,7 @@ def update(m, current):
         if p[key] and p[key] != current.get(key):
             m.fail("Database cluster {0!r} has {1} {2}; it cannot change to {3}.".format(
                 p["name"], key, current.get(key), p[key]))
-    vpc = resolve_vpc(m)
+    vpc = resolve_vpc(m, m.params["vpc"])
     if vpc and vpc != current.get("private_network_uuid"):
         m.fail("Database cluster {0!r} is in VPC {1}; it cannot move to {2}.".format(
             p["name"], current.get("private_network_uuid"), vpc))
