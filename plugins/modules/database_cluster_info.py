@@ -13,7 +13,7 @@ description:
   - Returns one cluster by O(name) or O(id), or all clusters (optionally only those with tag O(tag_name)).
   - Connection details (host, port, user, password, database, URI) and the cluster's CA certificate are returned
     only with O(connection_details=true).
-  - With O(connection_details=true) the task result is marked like a C(no_log) result, so Ansible shows it
+  - With O(connection_details=true) the task result is marked C(no_log) by the module's action plugin, so Ansible shows it
     censored at every verbosity (including C(-vvv)) and in callbacks, while a registered variable still holds every
     value. Pass those values on only to tasks that themselves use C(no_log) or options marked secret.
 author:
@@ -54,6 +54,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+contains_secrets:
+  description:
+    - V(true) when the result holds secrets. The module's action plugin then marks the task result C(no_log):
+      Ansible shows it censored at every verbosity, while a registered variable keeps every value.
+  returned: with O(connection_details=true)
+  type: bool
+  sample: true
 databases:
   description: The clusters found (an empty list when none match).
   returned: always

@@ -13,7 +13,7 @@ description:
   - Makes sure a database user exists with the given settings, or does not exist. DigitalOcean generates the
     password.
   - The password is returned only with O(return_credentials=true); the task result is then marked like a
-    C(no_log) result (shown censored at every verbosity, complete in a registered variable).
+    C(no_log) result by the module's action plugin (shown censored at every verbosity, complete in a registered variable).
 author:
   - appplatform.n8n maintainers
 options:
@@ -64,6 +64,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+contains_secrets:
+  description:
+    - V(true) when the result holds secrets. The module's action plugin then marks the task result C(no_log):
+      Ansible shows it censored at every verbosity, while a registered variable keeps every value.
+  returned: with O(return_credentials=true) (and not in check mode)
+  type: bool
+  sample: true
 user:
   description: The user (name, role, settings); the password only with O(return_credentials=true). Empty after a delete.
   returned: always

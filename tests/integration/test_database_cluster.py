@@ -132,9 +132,9 @@ def test_info_without_connection_details_has_no_secrets(run_module, emulator):
     assert [c["name"] for c in info["databases"]] == ["n8n-db-info"]
     text = json.dumps(info["databases"])
     assert "password" not in text and "connection" not in text and "uri" not in text
-    assert "_ansible_no_log" not in info
+    assert "contains_secrets" not in info
     with_details = run_module("database_cluster_info", {"name": "n8n-db-info", "connection_details": True})
-    assert with_details["_ansible_no_log"] is True
+    assert with_details["contains_secrets"] is True
     assert with_details["databases"][0]["connection"]["password"]
 
 

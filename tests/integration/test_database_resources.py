@@ -96,7 +96,7 @@ def test_user_create_update_delete_and_real_login(run_module, emulator, tmp_path
     assert checked["changed"] and emulator.writes(since=mark) == []
     created = run_module("database_user", dict(args, return_credentials=True))
     assert created["changed"] and created["user"]["role"] == "normal" and created["user"]["password"]
-    assert created["_ansible_no_log"] is True
+    assert created["contains_secrets"] is True
     info = run_module("database_cluster_info", {"name": "users-db", "connection_details": True})
     conn = info["databases"][0]["connection"]
     ca = tmp_path / "ca.pem"
@@ -105,7 +105,7 @@ def test_user_create_update_delete_and_real_login(run_module, emulator, tmp_path
                          dbname=conn["database"], sslmode="verify-full", sslrootcert=str(ca)) as db:
         assert db.execute("SELECT current_user").fetchone()[0] == "n8n_user"
     plain = assert_zero_writes_second_run(run_module, emulator, "database_user", args)
-    assert "password" not in plain["user"] and "_ansible_no_log" not in plain
+    assert "password" not in plain["user"] and "contains_secrets" not in plain
     mark = len(emulator.log)
     upd_args = dict(args, pg_allow_replication=True)
     upd_check = run_module("database_user", upd_args, check=True)
