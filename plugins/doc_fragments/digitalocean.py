@@ -34,7 +34,7 @@ options:
       - Total time in seconds one API call may take, retries included.
       - Reads, and writes the API did not receive, are retried on rate limits (HTTP 429, honouring
         C(Retry-After) and C(ratelimit-reset)), server errors and network errors, with capped exponential backoff.
-      - A create that fails in a way that leaves it unknown whether it was applied is never repeated blindly:
+      - A create that fails in a way that leaves it unknown whether it was applied is never repeated blindly;
         the module looks the resource up by name first.
     type: int
     default: 300

@@ -14,14 +14,14 @@ description:
     engine, version, size, node count and storage, or does not exist.
   - Engines, versions, regions, sizes and node counts are checked against C(GET /v2/databases/options) before any
     change, so the module does not carry a list that goes stale.
-  - Creating an engine DigitalOcean no longer provisions fails before any change (C(redis) since 2025-04-30: use
+  - Creating an engine DigitalOcean no longer provisions fails before any change (C(redis) since 2025-04-30; use
     C(valkey)). An existing cluster of such an engine is managed normally.
   - Size, node count and storage of an existing cluster change through the resize call, never by re-creating it.
     A higher O(version) upgrades the major version in place.
   - The result never contains connection details or passwords; use M(appplatform.n8n.database_cluster_info)
     with O(appplatform.n8n.database_cluster_info#module:connection_details=true) to get them.
 author:
-  - appplatform.n8n maintainers
+  - appplatform.n8n maintainers (@appplatform)
 options:
   name:
     description: Name of the cluster (unique in the account).
@@ -72,7 +72,7 @@ options:
     default: 1800
   confirm_delete:
     description:
-      - With O(state=absent), the name of the cluster again. Deleting a cluster destroys all its data (for n8n:
+      - With O(state=absent), the name of the cluster again. Deleting a cluster destroys all its data (for n8n,
         workflows, credentials and executions), so the module refuses to delete without it.
     type: str
   state:
@@ -203,8 +203,8 @@ def create(m):
     def lookup():
         return next((c for c in list_clusters(m.client) if c.get("name") == p["name"]), None)
 
-    cluster, _ = create_once(lambda: (m.client.write("databases.create_cluster", body=body) or {}).get("database"),
-                             lookup)
+    cluster = create_once(lambda: (m.client.write("databases.create_cluster", body=body) or {}).get("database"),
+                          lookup)[0]
     if cluster is None:
         m.set_result(dict(body, status="creating"))
         return

@@ -17,7 +17,7 @@ description:
     censored at every verbosity (including C(-vvv)) and in callbacks, while a registered variable still holds every
     value. Pass those values on only to tasks that themselves use C(no_log) or options marked secret.
 author:
-  - appplatform.n8n maintainers
+  - appplatform.n8n maintainers (@appplatform)
 options:
   name:
     description: Name of one cluster.
@@ -56,7 +56,7 @@ EXAMPLES = r"""
 RETURN = r"""
 contains_secrets:
   description:
-    - V(true) when the result holds secrets. The module's action plugin then marks the task result C(no_log):
+    - V(true) when the result holds secrets. The module's action plugin then marks the task result C(no_log);
       Ansible shows it censored at every verbosity, while a registered variable keeps every value.
   returned: with O(connection_details=true)
   type: bool

@@ -14,7 +14,7 @@ description:
     given values. Only the keys given are compared and sent (C(PATCH)); the others are left as they are.
   - Values are compared after conversion to the type of the current value, so V("64") equals V(64).
 author:
-  - appplatform.n8n maintainers
+  - appplatform.n8n maintainers (@appplatform)
 options:
   cluster:
     description: The database cluster, by name or UUID.

@@ -13,7 +13,7 @@ description:
   - Makes sure a database (for example n8n's) exists in a cluster, or does not exist.
   - A database has only a name; deleting it destroys its data.
 author:
-  - appplatform.n8n maintainers
+  - appplatform.n8n maintainers (@appplatform)
 options:
   cluster:
     description: The database cluster, by name or UUID.
@@ -83,8 +83,8 @@ def reconcile(m):
     body = {"name": p["name"]}
     m.diff.after = dict(body)
     m.mark_changed()
-    db, _ = create_once(lambda: (m.client.write("databases.add", cluster["id"], body=body) or {}).get("db"),
-                        lambda: find_db(m, cluster))
+    db = create_once(lambda: (m.client.write("databases.add", cluster["id"], body=body) or {}).get("db"),
+                     lambda: find_db(m, cluster))[0]
     m.set_result(db or body)
 
 

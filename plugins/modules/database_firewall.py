@@ -16,7 +16,7 @@ description:
     adds, so a second run with the same rules changes nothing.
   - The API replaces the whole list on every update; the module always sends the complete resulting list.
 author:
-  - appplatform.n8n maintainers
+  - appplatform.n8n maintainers (@appplatform)
 options:
   cluster:
     description: The database cluster, by name or UUID.

@@ -14,7 +14,7 @@ description:
     clusters (at least one version not past its end of availability).
   - M(appplatform.n8n.database_cluster) validates its input against the same data.
 author:
-  - appplatform.n8n maintainers
+  - appplatform.n8n maintainers (@appplatform)
 options:
   engine:
     description: Only this engine (for example V(pg) or V(valkey)).

@@ -11,12 +11,12 @@ short_description: Manage PgBouncer connection pools of a DigitalOcean PostgreSQ
 version_added: 0.1.0
 description:
   - Makes sure a connection pool exists with the given mode, size, database and user, or does not exist.
-  - An update always sends the complete pool (mode, size, database and user): the API's update replaces the pool,
+  - An update always sends the complete pool (mode, size, database and user) because the API's update replaces the pool,
     and an update without the user would leave the pool without one.
   - The result never contains the pool's connection details; read them with
     M(appplatform.n8n.database_cluster_info) or the API.
 author:
-  - appplatform.n8n maintainers
+  - appplatform.n8n maintainers (@appplatform)
 options:
   cluster:
     description: The PostgreSQL cluster, by name or UUID.
@@ -112,9 +112,9 @@ def reconcile(m):
         body = dict(desired, name=p["name"])
         m.diff.after = {k: body.get(k) for k in ("name",) + FIELDS}
         m.mark_changed()
-        pool, _ = create_once(
+        pool = create_once(
             lambda: (m.client.write("databases.add_connection_pool", cluster["id"], body=body) or {}).get("pool"),
-            lambda: find_pool(m, cluster))
+            lambda: find_pool(m, cluster))[0]
         m.set_result(strip_secrets(pool) if pool else body)
         return
     changes = changed_fields(desired, current)

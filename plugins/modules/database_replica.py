@@ -16,7 +16,7 @@ description:
   - Not available for Valkey and Caching clusters.
   - The result never contains connection details.
 author:
-  - appplatform.n8n maintainers
+  - appplatform.n8n maintainers (@appplatform)
 options:
   cluster:
     description: The primary cluster, by name or UUID.
@@ -120,9 +120,9 @@ def create(m, cluster):
         body["private_network_uuid"] = vpc
     m.diff.after = {k: body.get(k) for k in COMPARED}
     m.mark_changed()
-    replica, _ = create_once(
+    replica = create_once(
         lambda: (m.client.write("databases.create_replica", cluster["id"], body=body) or {}).get("replica"),
-        lambda: find_replica(m, cluster))
+        lambda: find_replica(m, cluster))[0]
     if replica is None:
         m.set_result(dict(body, status="creating"))
         return

@@ -15,7 +15,7 @@ description:
   - The password is returned only with O(return_credentials=true); the task result is then marked like a
     C(no_log) result by the module's action plugin (shown censored at every verbosity, complete in a registered variable).
 author:
-  - appplatform.n8n maintainers
+  - appplatform.n8n maintainers (@appplatform)
 options:
   cluster:
     description: The database cluster, by name or UUID.
@@ -66,7 +66,7 @@ EXAMPLES = r"""
 RETURN = r"""
 contains_secrets:
   description:
-    - V(true) when the result holds secrets. The module's action plugin then marks the task result C(no_log):
+    - V(true) when the result holds secrets. The module's action plugin then marks the task result C(no_log);
       Ansible shows it censored at every verbosity, while a registered variable keeps every value.
   returned: with O(return_credentials=true) (and not in check mode)
   type: bool
@@ -122,8 +122,8 @@ def create(m, cluster):
         body["readonly"] = p["readonly"]
     m.diff.after = view(body)
     m.mark_changed()
-    user, _ = create_once(lambda: (m.client.write("databases.add_user", cluster["id"], body=body) or {}).get("user"),
-                          lambda: find_user(m, cluster))
+    user = create_once(lambda: (m.client.write("databases.add_user", cluster["id"], body=body) or {}).get("user"),
+                       lambda: find_user(m, cluster))[0]
     output(m, user or body)
 
 
