@@ -56,6 +56,15 @@ class DOModule:
     def set_result(self, value):
         self.result[self.result_key] = value
 
+    def keep_out_of_logs(self):
+        """The result carries secrets the user asked for: report ``contains_secrets: true``.
+
+        The module's action plugin (``plugins/plugin_utils/_secret_result.py``) then marks the result
+        ``no_log``: shown censored at every verbosity, complete in a registered variable. A module
+        cannot do that itself (Ansible strips ``_ansible_*`` keys from module returns).
+        """
+        self.result["contains_secrets"] = True
+
     def _finish(self):
         if self.client is not None:
             self.result["api_calls"] = self.client.writes
