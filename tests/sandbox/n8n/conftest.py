@@ -116,11 +116,7 @@ class Stack:
 
 
 def _stop_all(procs):
-    for p in reversed(procs):
-        try:
-            p.stop()
-        except Exception as e:  # pragma: no cover - best effort
-            print(f"stopping {p.name}: {e}")
+    runtime.stop_all(procs)
 
 
 # ---- stacks ----------------------------------------------------------------------------------

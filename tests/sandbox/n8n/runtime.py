@@ -176,15 +176,20 @@ class ManagedProcess:
             time.sleep(delay)
             delay = min(delay * 2, max_delay)
 
+    def terminate(self) -> None:
+        """Send SIGTERM to the process group (n8n and, e.g., its internal runner child)."""
+        if self.popen is not None and self.popen.poll() is None:
+            try:
+                os.killpg(self.popen.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
     def stop(self, grace: float = 30.0) -> int | None:
         """SIGTERM the process group, SIGKILL it after `grace` seconds; returns the exit code."""
         if self.popen is None:
             return None
         if self.popen.poll() is None:
-            try:
-                os.killpg(self.popen.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+            self.terminate()
             try:
                 self.popen.wait(timeout=grace)
             except subprocess.TimeoutExpired:
@@ -209,6 +214,16 @@ class ManagedProcess:
 
     def tail(self, n: int = 60) -> str:
         return "\n".join(self.log_text().splitlines()[-n:])
+
+
+def stop_all(procs, grace: float = 30.0) -> None:
+    """Stop several processes at once: SIGTERM to every group first, then wait for each."""
+    procs = [p for p in procs if p is not None]
+    for p in procs:
+        p.terminate()
+    deadline = time.monotonic() + grace
+    for p in procs:
+        p.stop(grace=max(0.1, deadline - time.monotonic()))
 
 
 def process_env(inst: N8nInstall, env: dict, home: Path, defaults: bool = True) -> dict:
