@@ -247,8 +247,11 @@ def start_n8n(inst: N8nInstall, argv: list | None, env: dict, workdir: Path, nam
     the env sets N8N_RUNNERS_BROKER_PORT, the task broker (which every main/worker opens) gets
     a free port so processes on one host do not collide on 5679.  Nothing else is added.
     """
-    argv = list(argv or ["start"])
-    role = argv[0] if argv else "start"
+    argv = [str(a) for a in (argv or [])]
+    if argv and Path(argv[0]).name == "n8n":  # a run_command such as "n8n worker --concurrency=10"
+        argv = argv[1:]
+    argv = argv or ["start"]
+    role = argv[0] if not argv[0].startswith("-") else "start"
     env = dict(env)
     workdir = Path(workdir)
     home = workdir / name / "home"
