@@ -44,7 +44,7 @@ def n8n_install():
 @pytest.fixture(scope="session")
 def sandbox_dir():
     # not under pytest's 0700 basetemp: the postgres user must be able to reach its data dir
-    d = Path(tempfile.mkdtemp(prefix="appplatform-n8n-"))
+    d = Path(tempfile.mkdtemp(prefix="appplatform-n8n-real-"))
     os.chmod(d, 0o755)
     yield d
     if not os.environ.get("APPPLATFORM_N8N_KEEP"):
