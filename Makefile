@@ -18,7 +18,7 @@ export ANSIBLE_CONFIG := $(REPO)/ansible.cfg
 export PATH := $(BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup debian-packages venv link demo test unit integration sanity lint docs build bench \
+.PHONY: help setup debian-packages venv link demo test unit integration n8n real-n8n sanity lint docs build bench \
         sandbox-start sandbox-stop clean
 
 help:
@@ -69,13 +69,20 @@ sandbox-stop:
 	$(BIN)/python -m tests.sandbox stop --state $(STATE)
 
 # ---------------------------------------------------------------- tests and gates
-test: setup unit integration sanity lint docs
+test: setup unit integration real-n8n sanity lint docs
 
 unit: setup
 	cd tests && $(BIN)/python -m pytest -q unit
 
 integration: setup
 	cd tests && $(BIN)/python -m pytest -q -p no:cacheprovider integration
+
+# Real n8n (npm, Node 24 from PyPI) installed once into $(CACHE)/n8n; later runs reuse it in seconds.
+n8n: setup
+	$(BIN)/python tests/sandbox/n8n/install.py
+
+real-n8n: n8n
+	cd tests && $(BIN)/python -m pytest -q -p no:cacheprovider -m real_n8n sandbox/n8n
 
 # ansible-test needs a real ansible_collections/<ns>/<name> directory: sync what ships into one.
 sanity: setup
