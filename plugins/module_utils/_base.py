@@ -40,6 +40,7 @@ class DOModule:
         self.result = {"changed": False, result_key: None}
         self.diff = Diff()
         self.client = None
+        self.spaces = None  # a SpacesClient (module_utils._spaces) for modules that use the S3 API
         if needs_client:
             if PYDO_IMPORT_ERROR:
                 self.module.fail_json(msg=missing_required_lib("pydo"), exception=PYDO_IMPORT_ERROR)
@@ -57,8 +58,9 @@ class DOModule:
         self.result[self.result_key] = value
 
     def _finish(self):
-        if self.client is not None:
-            self.result["api_calls"] = self.client.writes
+        recorders = [r for r in (self.client, self.spaces) if r is not None]
+        if recorders:
+            self.result["api_calls"] = [call for r in recorders for call in r.writes]
         if self.module._diff and (self.diff.before or self.diff.after):
             self.result["diff"] = self.diff.as_result()
 
