@@ -134,7 +134,7 @@ def _request_path(url, bucket):
     path = parts.path or "/"
     if bucket and not path.startswith("/" + bucket) and (parts.hostname or "").startswith(bucket + "."):
         path = "/" + bucket + (path if path != "/" else "")
-    names = [k for k, _ in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in ("x-id",)]
+    names = sorted(k for k, _ in parse_qsl(parts.query, keep_blank_values=True) if k.lower() != "x-id")
     return path + ("?" + "&".join(names) if names else "")
 
 
@@ -186,7 +186,7 @@ class SpacesClient:
         uri = http["requestUri"]
         uri = uri.replace("{Bucket}", kwargs.get("Bucket", "")).replace("{Key+}", quote(kwargs.get("Key", "")))
         path, _, query = uri.partition("?")
-        names = [q.split("=")[0] for q in query.split("&") if q and q.split("=")[0] != "x-id"]
+        names = sorted(q.split("=")[0] for q in query.split("&") if q and q.split("=")[0] != "x-id")
         return "{0} {1}".format(http["method"], path.rstrip("/") or "/") + ("?" + "&".join(names) if names else "")
 
     # -- calls -------------------------------------------------------------------------------
