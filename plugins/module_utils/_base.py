@@ -19,8 +19,8 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.appplatform.n8n.plugins.module_utils._client import (
     DO_ARGUMENT_SPEC,
-    PYDO_IMPORT_ERROR,
     client_from_params,
+    pydo_import_error,
 )
 from ansible_collections.appplatform.n8n.plugins.module_utils._diff import Diff, redact
 from ansible_collections.appplatform.n8n.plugins.module_utils._errors import APIError, WaitTimeout
@@ -42,8 +42,9 @@ class DOModule:
         self.client = None
         self.spaces = None  # a SpacesClient (module_utils._spaces) for modules that use the S3 API
         if needs_client:
-            if PYDO_IMPORT_ERROR:
-                self.module.fail_json(msg=missing_required_lib("pydo"), exception=PYDO_IMPORT_ERROR)
+            import_error = pydo_import_error()
+            if import_error:
+                self.module.fail_json(msg=missing_required_lib("pydo"), exception=import_error)
             if not self.params.get("token"):
                 self.module.fail_json(msg="No DigitalOcean API token: set the token option or one of the "
                                           "DIGITALOCEAN_TOKEN, DIGITALOCEAN_ACCESS_TOKEN, DO_API_TOKEN variables.")

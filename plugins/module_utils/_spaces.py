@@ -118,7 +118,7 @@ def botocore_config(custom_endpoint):
 
 def transfer_config():
     """boto3 transfer settings with bounded memory (see ``MULTIPART_*``)."""
-    return TransferConfig(
+    config = TransferConfig(
         multipart_threshold=MULTIPART_CHUNKSIZE,
         multipart_chunksize=MULTIPART_CHUNKSIZE,
         max_concurrency=MULTIPART_CONCURRENCY,
@@ -126,6 +126,9 @@ def transfer_config():
         io_chunksize=256 * 1024,
         use_threads=True,
     )
+    # s3transfer's own knob (not a boto3 argument): parts read ahead from a non-seekable stream (default 10)
+    config.max_in_memory_upload_chunks = MULTIPART_BUFFERED_CHUNKS
+    return config
 
 
 def _request_path(url, bucket):
