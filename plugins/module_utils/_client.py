@@ -61,6 +61,7 @@ def pydo_import_error():
         pydo, pydo_operations = pydo_module, operations_module
     return None
 
+
 DEFAULT_API_ENDPOINT = "https://api.digitalocean.com"
 TOKEN_ENV = ["DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN", "DO_API_TOKEN"]
 READ_METHODS = frozenset(["GET", "HEAD", "OPTIONS"])

@@ -27,6 +27,7 @@ boto3 is imported here only: modules that do not import this file do not need it
 from __future__ import annotations
 
 import os
+import subprocess
 import traceback
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -40,11 +41,11 @@ try:
     import boto3
     from boto3.s3.transfer import TransferConfig
     from botocore.config import Config
-    from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedError, EndpointConnectionError
+    from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 except ImportError:  # pragma: no cover - reported through missing_required_lib
     BOTO3_IMPORT_ERROR = traceback.format_exc()
     boto3 = TransferConfig = Config = None
-    BotoCoreError = ClientError = ConnectionClosedError = EndpointConnectionError = Exception
+    BotoCoreError = ClientError = EndpointConnectionError = Exception
 
 READ_METHODS = frozenset(["GET", "HEAD", "OPTIONS"])
 DEFAULT_SIGNING_REGION = "us-east-1"
@@ -137,7 +138,7 @@ def _request_path(url, bucket):
     path = parts.path or "/"
     if bucket and not path.startswith("/" + bucket) and (parts.hostname or "").startswith(bucket + "."):
         path = "/" + bucket + (path if path != "/" else "")
-    names = sorted(k for k, _ in parse_qsl(parts.query, keep_blank_values=True) if k.lower() != "x-id")
+    names = sorted(pair[0] for pair in parse_qsl(parts.query, keep_blank_values=True) if pair[0].lower() != "x-id")
     return path + ("?" + "&".join(names) if names else "")
 
 
@@ -172,8 +173,8 @@ class SpacesClient:
         response = kwargs.get("response")
         status = response[0].status_code if response else "error"
         params = (request.get("context") or {}).get("input_params") or {}
-        self.requests.append((request.get("method", "?").upper(), _request_path(request.get("url", ""),
-                                                                                  params.get("Bucket")), status))
+        path = _request_path(request.get("url", ""), params.get("Bucket"))
+        self.requests.append((request.get("method", "?").upper(), path, status))
         # returning None lets botocore's own retry handler decide
 
     @property
@@ -188,7 +189,7 @@ class SpacesClient:
         http = self.s3.meta.service_model.operation_model(api_name).http
         uri = http["requestUri"]
         uri = uri.replace("{Bucket}", kwargs.get("Bucket", "")).replace("{Key+}", quote(kwargs.get("Key", "")))
-        path, _, query = uri.partition("?")
+        path, query = (uri.split("?", 1) + [""])[:2]
         names = sorted(q.split("=")[0] for q in query.split("&") if q and q.split("=")[0] != "x-id")
         return "{0} {1}".format(http["method"], path.rstrip("/") or "/") + ("?" + "&".join(names) if names else "")
 
@@ -246,8 +247,7 @@ class SpacesClient:
     def iterate(self, operation, **kwargs):
         """The pages of a paginated listing, one at a time (bounded memory for large buckets)."""
         try:
-            for page in self.s3.get_paginator(operation).paginate(**kwargs):
-                yield page
+            yield from self.s3.get_paginator(operation).paginate(**kwargs)
         except (ClientError, BotoCoreError) as exc:
             raise self.error(exc, operation)
 
@@ -267,6 +267,43 @@ class SpacesClient:
     def presign(self, operation, params, expires_in):
         """A presigned URL (computed locally: no request is sent)."""
         return self.s3.generate_presigned_url(operation, Params=params, ExpiresIn=expires_in)
+
+
+class CommandStream:
+    """For uploads from a command: a read-only file object over the command's standard output.
+
+    At EOF it fails when the command failed, so the transfer is aborted instead of completing with truncated data.
+    """
+
+    def __init__(self, argv):
+        self.argv = argv
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # pylint: disable=consider-using-with
+        self.size = 0
+
+    def read(self, size=-1):
+        data = self.proc.stdout.read(size)
+        if not data:
+            self._check()
+        self.size += len(data)
+        return data
+
+    def _check(self):
+        stderr = self.proc.stderr.read()
+        code = self.proc.wait()
+        if code != 0:
+            raise CommandFailed("{0} exited with status {1}: {2}".format(self.argv[0], code,
+                                                                         stderr.decode("utf-8", "replace")[-2000:]))
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+
+
+class CommandFailed(Exception):
+    pass
 
 
 def spaces_client(m):

@@ -226,13 +226,13 @@ def match_rules(desired, current, canonical):
     for rule in desired:
         has_id = bool(rule.get("ID"))
         wanted = _key(canonical(rule, keep_id=has_id))
-        for index, (with_id, without_id, _) in enumerate(remaining):
+        for index, (with_id, without_id, dummy) in enumerate(remaining):
             if _key(with_id if has_id else without_id) == wanted:
                 del remaining[index]
                 break
         else:
             missing.append(rule)
-    return missing, [r for _, _, r in remaining]
+    return missing, [entry[2] for entry in remaining]
 
 
 def rules_in_sync(desired, current, canonical, purge):

@@ -13,9 +13,9 @@ description:
   - Makes sure a Spaces bucket is (or is not) served through DigitalOcean's CDN, with the given cache TTL and
     optionally a custom domain with its certificate.
   - The endpoint is found by its origin, C(<bucket>.<region>.digitaloceanspaces.com) (one endpoint per bucket).
-  - O(purge) removes files from the CDN cache (an action: it is sent every time it is given).
+  - O(purge) removes files from the CDN cache. It is an action, sent every time it is given.
 author:
-  - appplatform.n8n maintainers
+  - appplatform.n8n maintainers (@appplatform)
 options:
   bucket:
     description:
@@ -135,8 +135,8 @@ def reconcile(m):
         body = dict(desired, origin=origin_of(m))
         m.diff.after = dict(body)
         m.mark_changed()
-        endpoint, _ = create_once(lambda: (m.client.write("cdn.create_endpoint", body=body) or {}).get("endpoint"),
-                                  lambda: find_endpoint(m))
+        endpoint, dummy = create_once(lambda: (m.client.write("cdn.create_endpoint", body=body) or {}).get("endpoint"),
+                                      lambda: find_endpoint(m))
         current = endpoint if endpoint is not None else dict(body, ttl=body.get("ttl", 3600))
     else:
         changes = changed_fields(desired, current)

@@ -17,7 +17,7 @@ description:
     policy with its statements reordered are not a change. Nothing is written when nothing differs.
   - After each write the module reads the setting back until the store shows it.
 author:
-  - appplatform.n8n maintainers
+  - appplatform.n8n maintainers (@appplatform)
 options:
   name:
     description:
@@ -46,8 +46,8 @@ options:
       - CORS rules of the bucket. V([]) with O(purge_cors_rules=true) removes the CORS configuration.
       - Either a list of rules with the keys C(allowed_origins), C(allowed_methods), C(allowed_headers),
         C(expose_headers), C(max_age_seconds) and C(id); or the S3 JSON form as C(s3cmd setcors) takes it,
-        that is a list of C(AllowedOrigins)/C(AllowedMethods)/... rules, or a whole C({"CORSRules": [...]})
-        document (as a dictionary or a JSON string).
+        that is a list of C(AllowedOrigins)/C(AllowedMethods)/... rules, or a whole document with a
+        C(CORSRules) list (as a dictionary or a JSON string), such as the C(cors-config.json) of the guide.
     type: raw
   purge_cors_rules:
     description:
@@ -60,8 +60,8 @@ options:
       - Either a list of rules with the keys C(id), C(status) (V(Enabled) by default), C(prefix),
         C(expiration_days), C(expiration_date), C(expired_object_delete_marker),
         C(noncurrent_version_expiration_days), C(abort_incomplete_multipart_upload_days); or the S3 JSON form as
-        C(s3cmd setlifecycle) takes it (C(Status), C(Filter), C(Expiration)...), as a list or a whole
-        C({"Rules": [...]}) document (a dictionary or a JSON string).
+        C(s3cmd setlifecycle) takes it (C(Status), C(Filter), C(Expiration)...), as a list or a whole document
+        with a C(Rules) list (a dictionary or a JSON string), such as the C(lifecycle-config.json) of the guide.
       - A rule without an ID matches a stored rule whatever ID the store gave it.
     type: raw
   purge_lifecycle_rules:
@@ -228,7 +228,7 @@ def target(m, setting, desired, current):
     purge = {"cors_rules": m.params["purge_cors_rules"], "lifecycle_rules": m.params["purge_lifecycle_rules"]}
     if setting in purge and not purge[setting]:
         canonical = canonical_cors_rule if setting == "cors_rules" else canonical_lifecycle_rule
-        missing, _ = match_rules(desired, current, canonical)
+        missing = match_rules(desired, current, canonical)[0]
         return list(current or []) + missing
     return desired
 

@@ -15,7 +15,7 @@ description:
   - With O(usage=true), also the number of objects and their total size, counted from a paginated listing
     (one page of 1000 objects in memory at a time; a large bucket takes one request per 1000 objects).
 author:
-  - appplatform.n8n maintainers
+  - appplatform.n8n maintainers (@appplatform)
 options:
   name:
     description:

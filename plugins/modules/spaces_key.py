@@ -10,18 +10,18 @@ module: spaces_key
 short_description: Create, update, rotate or delete Spaces access keys
 version_added: 0.1.0
 description:
-  - Manages Spaces access keys through the DigitalOcean API (C(/v2/spaces/keys)): their name and grants
-    (which buckets they may read or write).
-  - B(The secret of a key is returned once, by the task that creates it) (in C(key.secret_key)): DigitalOcean
-    never shows it again. Run the task with C(no_log: true), register the result and store the secret at once
+  - Manages Spaces access keys through the DigitalOcean API (C(/v2/spaces/keys)), that is their name and
+    grants (which buckets they may read or write).
+  - B(The secret of a key is returned once, by the task that creates it) (in C(key.secret_key)), and DigitalOcean
+    never shows it again. Run the task with C(no_log=true), register the result and store the secret at once
     in a safe place (Ansible Vault, a secrets manager, or an App Platform environment variable of type SECRET).
     Without C(no_log) the module warns that the secret is in its output.
   - Grants of an existing key are changed in place. A key cannot be converted between full access and bucket
-    grants: use O(rotate=true) to create a successor with the new grants.
+    grants; use O(rotate=true) to create a successor with the new grants.
   - O(rotate=true) creates a successor key (same name, the given or the current grants) and returns both, so a
     playbook can switch its users to the new key and then delete the old one by O(access_key).
 author:
-  - appplatform.n8n maintainers
+  - appplatform.n8n maintainers (@appplatform)
 options:
   name:
     description:
@@ -35,7 +35,6 @@ options:
       - Access key ID of an existing key, to manage that key whatever its name (for example to rename it, or to
         delete the old key after a rotation).
     type: str
-    no_log: false
   grants:
     description:
       - What the key may do. Either one V(fullaccess) grant (all buckets, and creating buckets), or bucket
@@ -170,7 +169,7 @@ def as_grants(canon):
 
 
 def is_full(canon):
-    return any(p == "fullaccess" for _, p in canon)
+    return any(grant[1] == "fullaccess" for grant in canon)
 
 
 def desired_grants(m):

@@ -19,7 +19,7 @@ description:
     (C(x-amz-meta-sha256)); with O(overwrite=different) an object with the same content is not uploaded again,
     and a file with the same content is not downloaded again.
 author:
-  - appplatform.n8n maintainers
+  - appplatform.n8n maintainers (@appplatform)
 options:
   bucket:
     description:
@@ -182,10 +182,14 @@ api_calls:
 
 import hashlib
 import os
-import subprocess
 
 from ansible_collections.appplatform.n8n.plugins.module_utils._base import DOModule
-from ansible_collections.appplatform.n8n.plugins.module_utils._spaces import SPACES_ARGUMENT_SPEC, spaces_client
+from ansible_collections.appplatform.n8n.plugins.module_utils._spaces import (
+    SPACES_ARGUMENT_SPEC,
+    CommandFailed,
+    CommandStream,
+    spaces_client,
+)
 
 HASH_BLOCK = 1024 * 1024
 
@@ -204,41 +208,6 @@ def file_md5(path):
         for block in iter(lambda: handle.read(HASH_BLOCK), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-class CommandStream:
-    """A read-only file object over a command's standard output that fails at EOF when the command failed,
-    so the transfer is aborted instead of completing with truncated data."""
-
-    def __init__(self, argv):
-        self.argv = argv
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # pylint: disable=consider-using-with
-        self.size = 0
-
-    def read(self, size=-1):
-        data = self.proc.stdout.read(size)
-        if not data:
-            self._check()
-        self.size += len(data)
-        return data
-
-    def _check(self):
-        stderr = self.proc.stderr.read()
-        code = self.proc.wait()
-        if code != 0:
-            raise CommandFailed("{0} exited with status {1}: {2}".format(self.argv[0], code,
-                                                                         stderr.decode("utf-8", "replace")[-2000:]))
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        self.proc.stdout.close()
-        self.proc.stderr.close()
-
-
-class CommandFailed(Exception):
-    pass
 
 
 def head(m):
@@ -398,7 +367,7 @@ def main():
         content_type=dict(type="str"),
         metadata=dict(type="dict"),
         prefix=dict(type="str", default=""),
-        max_keys=dict(type="int"),
+        max_keys=dict(type="int", no_log=False),
         expiration=dict(type="int", default=3600),
         presign_method=dict(type="str", choices=["get", "put"], default="get"),
     )
