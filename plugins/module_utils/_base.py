@@ -19,8 +19,8 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.appplatform.n8n.plugins.module_utils._client import (
     DO_ARGUMENT_SPEC,
-    PYDO_IMPORT_ERROR,
     client_from_params,
+    pydo_import_error,
 )
 from ansible_collections.appplatform.n8n.plugins.module_utils._diff import Diff, redact
 from ansible_collections.appplatform.n8n.plugins.module_utils._errors import APIError, WaitTimeout
@@ -40,9 +40,11 @@ class DOModule:
         self.result = {"changed": False, result_key: None}
         self.diff = Diff()
         self.client = None
+        self.spaces = None  # a SpacesClient (module_utils._spaces) for modules that use the S3 API
         if needs_client:
-            if PYDO_IMPORT_ERROR:
-                self.module.fail_json(msg=missing_required_lib("pydo"), exception=PYDO_IMPORT_ERROR)
+            import_error = pydo_import_error()
+            if import_error:
+                self.module.fail_json(msg=missing_required_lib("pydo"), exception=import_error)
             if not self.params.get("token"):
                 self.module.fail_json(msg="No DigitalOcean API token: set the token option or one of the "
                                           "DIGITALOCEAN_TOKEN, DIGITALOCEAN_ACCESS_TOKEN, DO_API_TOKEN variables.")
@@ -66,8 +68,9 @@ class DOModule:
         self.result["contains_secrets"] = True
 
     def _finish(self):
-        if self.client is not None:
-            self.result["api_calls"] = self.client.writes
+        recorders = [r for r in (self.client, self.spaces) if r is not None]
+        if recorders:
+            self.result["api_calls"] = [call for r in recorders for call in r.writes]
         if self.module._diff and (self.diff.before or self.diff.after):
             self.result["diff"] = self.diff.as_result()
 

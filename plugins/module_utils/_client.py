@@ -25,15 +25,12 @@ from ansible_collections.appplatform.n8n.plugins.module_utils._errors import API
 from ansible_collections.appplatform.n8n.plugins.module_utils._retries import AppPlatformRetryPolicy
 from ansible_collections.appplatform.n8n.plugins.module_utils._version import USER_AGENT
 
-PYDO_IMPORT_ERROR = None
+AZURE_IMPORT_ERROR = None
 try:
-    import pydo
-    from pydo.operations import _operations as pydo_operations
     from azure.core.exceptions import AzureError, HttpResponseError, ServiceRequestError
     from azure.core.pipeline.policies import SansIOHTTPPolicy
 except ImportError:  # pragma: no cover - reported through missing_required_lib
-    PYDO_IMPORT_ERROR = traceback.format_exc()
-    pydo = pydo_operations = None
+    AZURE_IMPORT_ERROR = traceback.format_exc()
     SansIOHTTPPolicy = object
 
     class AzureError(Exception):
@@ -44,6 +41,26 @@ except ImportError:  # pragma: no cover - reported through missing_required_lib
 
     class ServiceRequestError(AzureError):
         """Placeholder while azure-core is missing."""
+
+# pydo itself (about 50 MB of generated code once imported) is imported on first use only, so that
+# modules that never call the DigitalOcean API (the Spaces S3 modules) do not load it.
+pydo = pydo_operations = None
+
+
+def pydo_import_error():
+    """``None`` when pydo can be imported (and imports it), else the traceback of the failure."""
+    global pydo, pydo_operations  # pylint: disable=global-statement
+    if AZURE_IMPORT_ERROR:
+        return AZURE_IMPORT_ERROR
+    if pydo is None:
+        try:
+            import pydo as pydo_module
+            from pydo.operations import _operations as operations_module
+        except ImportError:  # pragma: no cover - reported through missing_required_lib
+            return traceback.format_exc()
+        pydo, pydo_operations = pydo_module, operations_module
+    return None
+
 
 DEFAULT_API_ENDPOINT = "https://api.digitalocean.com"
 TOKEN_ENV = ["DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN", "DO_API_TOKEN"]
@@ -90,6 +107,9 @@ class DOClient:
         if pydo_client is not None:
             self.pydo = pydo_client
             return
+        error = pydo_import_error()
+        if error:
+            raise ImportError(error)
         self.pydo = pydo.Client(
             token,
             endpoint=(api_endpoint or DEFAULT_API_ENDPOINT).rstrip("/"),
@@ -183,6 +203,8 @@ class DOClient:
     def describe(operation, *args, **kwargs):
         """``"METHOD /path"`` for a pydo operation, from pydo's own request builder."""
         group, method = operation.split(".")
+        if pydo_import_error():
+            return operation
         builder = getattr(pydo_operations, "build_{0}_{1}_request".format(group, method), None)
         if builder is None:
             return operation
