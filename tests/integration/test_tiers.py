@@ -1,0 +1,117 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The tier playbooks against the sandbox: converge, re-run without writes, check mode, migration, secrets."""
+
+import os
+import re
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.sandbox
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def recap(output):
+    found = re.search(r"localhost\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", output)
+    assert found, output[-3000:]
+    return {"ok": int(found.group(1)), "changed": int(found.group(2)), "failed": int(found.group(4))}
+
+
+@pytest.fixture
+def deploy(sandbox, emulator, tmp_path):
+    """Run a tier playbook for one app; returns (CompletedProcess, recap, emulator writes of that run)."""
+    import subprocess
+
+    from conftest import _env_for
+
+    def run(tier, app, *extra, secrets=None, check_rc=True):
+        env = _env_for(sandbox)
+        env["ANSIBLE_NOCOLOR"] = "1"
+        mark = len(emulator.log)
+        argv = ["ansible-playbook", os.path.join(REPO, "playbooks", tier + ".yml"), "-e", "n8n_app_name=" + app,
+                "-e", "n8n_deploy_secrets_file=" + str(secrets or tmp_path / (app + ".secrets.yml"))] + list(extra)
+        proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=REPO, timeout=1200)
+        if check_rc and proc.returncode != 0:
+            raise AssertionError("{0} failed:\n{1}\n{2}".format(tier, proc.stdout[-8000:], proc.stderr[-3000:]))
+        return proc, recap(proc.stdout), [e for e in emulator.log[mark:] if e["write"]]
+
+    return run
+
+
+def apps(emulator, name):
+    return [a for a in emulator.store.get("apps", {}).values() if a["spec"]["name"] == name]
+
+
+def test_production_converges_and_the_second_run_writes_nothing(deploy, emulator, tmp_path):
+    proc, first, writes = deploy("production", "n8n-prod")
+    assert first["failed"] == 0 and first["changed"] > 0 and writes
+    (app,) = apps(emulator, "n8n-prod")
+    names = [c["name"] for c in app["spec"].get("services", []) + app["spec"].get("workers", [])]
+    assert "n8n-main" in names and any(n.startswith("n8n-runner") for n in names)
+    secrets_file = tmp_path / "n8n-prod.secrets.yml"
+    assert oct(os.stat(secrets_file).st_mode & 0o777) == "0o600"
+    key = yaml.safe_load(secrets_file.read_text())["N8N_ENCRYPTION_KEY"]
+    proc, second, writes = deploy("production", "n8n-prod")
+    assert second["changed"] == 0, proc.stdout[-6000:]
+    assert writes == [], writes
+    assert yaml.safe_load(secrets_file.read_text())["N8N_ENCRYPTION_KEY"] == key
+    rules = [r for r in emulator.store["databases"].values() if r["name"].startswith("n8n-prod")]
+    assert rules
+
+
+def test_check_mode_on_an_empty_account_writes_nothing(deploy, emulator):
+    proc, result, writes = deploy("production", "n8n-check", "--check")
+    assert writes == [] and result["failed"] == 0
+    assert apps(emulator, "n8n-check") == []
+    assert "skipped" in proc.stdout.lower()
+
+
+def test_check_mode_against_a_deployed_app_reports_no_change(deploy, emulator):
+    deploy("simple", "n8n-chk2")
+    proc, result, writes = deploy("simple", "n8n-chk2", "--check")
+    assert result["changed"] == 0 and writes == []
+
+
+def test_simple_to_queue_to_production_keeps_the_app_the_database_and_the_key(deploy, emulator, tmp_path):
+    deploy("simple", "n8n-mig")
+    (app,) = apps(emulator, "n8n-mig")
+    app_id = app["id"]
+    db_ids = {d["id"] for d in emulator.store["databases"].values() if d["engine"] == "pg"}
+    key = yaml.safe_load((tmp_path / "n8n-mig.secrets.yml").read_text())["N8N_ENCRYPTION_KEY"]
+    deploy("queue", "n8n-mig")
+    deploy("production", "n8n-mig")
+    (app,) = apps(emulator, "n8n-mig")
+    assert app["id"] == app_id
+    assert {d["id"] for d in emulator.store["databases"].values() if d["engine"] == "pg"} == db_ids
+    assert yaml.safe_load((tmp_path / "n8n-mig.secrets.yml").read_text())["N8N_ENCRYPTION_KEY"] == key
+    deploy("queue", "n8n-mig")  # and back down: Valkey is kept
+    assert any(d["engine"] == "valkey" for d in emulator.store["databases"].values())
+
+
+def test_a_lost_secrets_file_stops_the_run_before_any_write(deploy, emulator, tmp_path):
+    deploy("simple", "n8n-lost")
+    proc, result, writes = deploy("simple", "n8n-lost", secrets=tmp_path / "elsewhere.yml", check_rc=False)
+    assert result["failed"] == 1 and writes == []
+    assert "encryption" in proc.stdout.lower()
+
+
+def test_changed_secrets_fail_unless_rotation_is_asked(deploy, emulator, tmp_path):
+    deploy("simple", "n8n-rot")
+    path = tmp_path / "n8n-rot.secrets.yml"
+    data = yaml.safe_load(path.read_text())
+    data["N8N_ENCRYPTION_KEY"] = "0" * 64
+    path.write_text(yaml.safe_dump(data))
+    proc, result, writes = deploy("simple", "n8n-rot", check_rc=False)
+    assert result["failed"] == 1 and writes == []
+
+
+def test_no_secret_reaches_the_output_with_vvv(deploy, emulator, sandbox, tmp_path):
+    proc, result, _ = deploy("production", "n8n-vvv", "-vvv")
+    secrets = yaml.safe_load((tmp_path / "n8n-vvv.secrets.yml").read_text())
+    output = proc.stdout + proc.stderr
+    for name, value in secrets.items():
+        assert value not in output, name
+    assert sandbox.token not in output
+    assert sandbox.postgres.admin_password not in output
