@@ -148,6 +148,13 @@ def fingerprint(spec, salt, key=None):
     return "v1:scrypt:{0}:{1}:{2}:{3}:{4}".format(SCRYPT_N, SCRYPT_R, SCRYPT_P, _b64(salt), _b64(digest))
 
 
+def _stored_fingerprint(spec):
+    for env in (spec or {}).get("envs") or []:
+        if env.get("key") == FINGERPRINT_KEY and env.get("value"):
+            return env["value"]
+    return None
+
+
 def fingerprint_salt(spec):
     """The salt of the fingerprint stored in ``spec``, or a new random one."""
     for env in (spec or {}).get("envs") or []:
@@ -168,6 +175,12 @@ def with_fingerprint(spec, current_spec=None, key=None):
     spec = copy.deepcopy(spec)
     envs = [e for e in spec.get("envs") or [] if e.get("key") != FINGERPRINT_KEY]
     value = fingerprint(spec, fingerprint_salt(current_spec), key)
+    if value is None and secret_slots(spec):
+        # Only EV[...] values: when they are exactly what the API holds, the stored fingerprint still
+        # describes them; keep it (a mix of EV and plaintext values gets a new fingerprint: one redeploy).
+        held = current_tokens(current_spec)
+        if all(held.get(loc) == c.get(f) for loc, c, f in secret_slots(spec)):
+            value = _stored_fingerprint(current_spec)
     if value is not None:
         envs.append({"key": FINGERPRINT_KEY, "value": value, "scope": "BUILD_TIME", "type": "GENERAL"})
     if envs:
