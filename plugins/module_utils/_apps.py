@@ -114,7 +114,7 @@ def secret_slots(spec):
 
 
 def plaintext_secrets(spec):
-    return [v for _, c, f in secret_slots(spec) for v in [c.get(f)] if v and not is_encrypted(v)]
+    return [v for _loc, c, f in secret_slots(spec) for v in [c.get(f)] if v and not is_encrypted(v)]
 
 
 def _b64(data):
@@ -303,7 +303,7 @@ def desired_tokens(desired_spec, current_spec):
 def redact_spec(spec):
     """A copy for output: secret values replaced (the EV ciphertexts too, they are just noise)."""
     spec = copy.deepcopy(spec or {})
-    for _, container, field in secret_slots(spec):
+    for _loc, container, field in secret_slots(spec):
         if container.get(field) not in (None, ""):
             container[field] = REDACTED
     return redact(spec)

@@ -11,7 +11,7 @@ short_description: Create, update or delete a DigitalOcean App Platform app from
 version_added: 0.1.0
 description:
   - Makes sure an App Platform app exists with exactly the given app spec, or does not exist. The app is found by
-    O(spec.name) (app names are unique in an account).
+    the C(name) in O(spec) (app names are unique in an account).
   - The spec is first validated by the API (C(POST /v2/apps/propose)); an invalid spec fails with the API's message
     before anything changes. Check mode makes the same call and reports the diff.
   - "Idempotent: the API returns the spec with server-side defaults added (instance size and count, C(http_port),
@@ -38,7 +38,7 @@ description:
     as soon as it is; a deployment that ends in ERROR fails the task with the failed phase and step and the last log
     lines of the failing component.
 author:
-  - appplatform.n8n maintainers
+  - appplatform.n8n maintainers (@appplatform)
 options:
   spec:
     description:
@@ -240,8 +240,8 @@ def reconcile(m):
         body = {"spec": desired}
         if m.params["project"]:
             body["project_id"] = m.params["project"]
-        created, _ = create_once(lambda: (m.client.write("apps.create", body=body) or {}).get("app"),
-                                 lambda: find_app(m.client, name=name))
+        created, _found = create_once(lambda: (m.client.write("apps.create", body=body) or {}).get("app"),
+                                      lambda: find_app(m.client, name=name))
         if created is None:  # check mode
             m.set_result(dict(summary({"spec": proposed_spec}), id=None))
             return

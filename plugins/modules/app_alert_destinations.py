@@ -16,7 +16,7 @@ description:
     O(slack_webhooks); alerts whose destinations already match are left alone.
   - Slack webhook URLs are credentials; they never appear in the output.
 author:
-  - appplatform.n8n maintainers
+  - appplatform.n8n maintainers (@appplatform)
 options:
   app:
     description: Name of the app.
@@ -46,7 +46,6 @@ options:
         description: Webhook URL.
         type: str
         required: true
-        no_log: true
       channel:
         description: Channel name.
         type: str

@@ -11,7 +11,7 @@ short_description: Deploy, cancel or roll back a DigitalOcean App Platform app
 version_added: 0.1.0
 description:
   - V(deployed) starts a new deployment of the app's current spec (optionally rebuilding from source) and waits for
-    it. This is an action: it always reports a change.
+    it. This is an action, so it always reports a change.
   - V(canceled) cancels a deployment in progress (O(deployment_id), or the app's current one); nothing to cancel is
     no change.
   - V(rolled_back) rolls the app back to an earlier deployment (O(deployment_id), or the most recent earlier one the
@@ -22,7 +22,7 @@ description:
     O(deployment_id), so that running the task again does not roll back further; with O(deployment_id), nothing
     changes when the active deployment is already a rollback to it.
 author:
-  - appplatform.n8n maintainers
+  - appplatform.n8n maintainers (@appplatform)
 options:
   app:
     description: Name of the app.

@@ -14,7 +14,7 @@ description:
     the component names and, with O(health), the health of each component (C(/v2/apps/{id}/health)).
   - SECRET env values are returned as the API returns them, C(EV[...]) ciphertext.
 author:
-  - appplatform.n8n maintainers
+  - appplatform.n8n maintainers (@appplatform)
 options:
   id:
     description: ID of one app.

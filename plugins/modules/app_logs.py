@@ -14,7 +14,7 @@ description:
     the API calls) and returns the last O(lines) lines, optionally only those matching O(pattern).
   - Logs of one component or of all components, of the active deployment or of O(deployment_id).
 author:
-  - appplatform.n8n maintainers
+  - appplatform.n8n maintainers (@appplatform)
 options:
   app:
     description: Name of the app.
