@@ -348,3 +348,23 @@ def test_secret_is_in_no_output_with_vvv(playbook, emulator, pg_cluster):
     # the output does contain the module arguments and the diff, with the values masked
     assert "N8N_ENCRYPTION_KEY" in proc.stdout and "APPPLATFORM_N8N_SECRETS_FINGERPRINT" in proc.stdout
     assert "********" in proc.stdout or "**REDACTED**" in proc.stdout
+
+
+@pytest.mark.parametrize("tier", ["simple", "queue", "production"])
+def test_rendered_tier_specs_deploy_and_are_idempotent(run_module, emulator, tier):
+    from ansible_collections.appplatform.n8n.plugins.plugin_utils import _n8n_spec
+
+    spec = _n8n_spec.render_app_spec(tier, {"app_name": "n8n-" + tier, "encryption_key": ENCRYPTION_KEY,
+                                            "runners_auth_token": "runners-Token-5d0c7e3b9a1f2468"})
+    table = emulator.store.setdefault("databases", {})
+    for db in spec.get("databases") or []:
+        engine = {"PG": "pg", "VALKEY": "valkey"}[db["engine"]]
+        table.setdefault("cluster-" + db["cluster_name"], {"id": "cluster-" + db["cluster_name"],
+                                                         "name": db["cluster_name"], "engine": engine})
+    first = run_module("app", {"spec": spec})
+    assert first["changed"] is True and first["app"]["active_deployment"]["phase"] == "ACTIVE", first.get("msg")
+    assert ENCRYPTION_KEY not in json.dumps(first)
+    mark = len(emulator.log)
+    second = run_module("app", {"spec": spec})
+    assert second["changed"] is False, second["diff"]
+    assert writes(emulator, mark) == []
