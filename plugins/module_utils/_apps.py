@@ -190,6 +190,14 @@ def with_fingerprint(spec, current_spec=None, key=None):
     return spec
 
 
+def secrets_differ(desired_spec, current_spec):
+    """True when the secrets we send differ from those the app holds (by fingerprint and EV values)."""
+    if _stored_fingerprint(desired_spec) != _stored_fingerprint(current_spec):
+        return True
+    held = current_tokens(current_spec)
+    return any(is_encrypted(c.get(f)) and held.get(loc) != c.get(f) for loc, c, f in secret_slots(desired_spec))
+
+
 # -- comparison ---------------------------------------------------------------------------------
 
 

@@ -76,6 +76,14 @@ options:
     description:
       - Key for the HMAC that fingerprints the secret values (see the description). Optional; keep it stable.
     type: str
+  validate:
+    description:
+      - Validate the spec through the API (C(POST /v2/apps/propose)) before any change, and compare the API's view of
+        it with the app. Turn it off only when the API cannot validate the spec yet, for example in check mode before
+        the database clusters the spec binds to exist; the spec is then compared with the defaults the API is known
+        to add.
+    type: bool
+    default: true
   force_secrets:
     description:
       - Send the plaintext secret values and deploy even when the fingerprint says they did not change.
@@ -166,6 +174,14 @@ app:
     default_ingress: https://n8n-abcde.ondigitalocean.app
     active_deployment: {id: b6bdf840-2854-4f87-a36c-5f231c617c84, phase: ACTIVE}
     components: {services: [n8n], databases: [n8n-db]}
+secrets_changed:
+  description:
+    - Whether the secret values differ from those the app holds, by the fingerprint (a secret changed, was added or
+      removed, or the app has no fingerprint yet). Always V(false) when the app does not exist.
+    - Lets a playbook refuse to deploy changed secrets in check mode before any change.
+  returned: always
+  type: bool
+  sample: false
 deployment:
   description: The deployment this run started and waited for, with the number of polls and seconds waited.
   returned: when a deployment was started and O(wait=true)
@@ -187,6 +203,7 @@ from ansible_collections.appplatform.n8n.plugins.module_utils._apps import (
     find_app,
     plaintext_secrets,
     redact_spec,
+    secrets_differ,
     summary,
     wait_for_deployment,
     with_fingerprint,
@@ -230,9 +247,12 @@ def reconcile(m):
 
     current_spec = current["spec"] if current else None
     desired = with_fingerprint(spec, current_spec, m.params["secrets_fingerprint_key"])
-    proposal = m.client.call("apps.validate_app_spec", body=dict({"spec": desired},
-                                                                 **({"app_id": current["id"]} if current else {})))
-    proposed_spec = (proposal or {}).get("spec") or desired
+    m.result["secrets_changed"] = bool(current) and secrets_differ(desired, current_spec)
+    proposed_spec = desired
+    if m.params["validate"]:
+        proposal = m.client.call("apps.validate_app_spec", body=dict({"spec": desired},
+                                                                     **({"app_id": current["id"]} if current else {})))
+        proposed_spec = (proposal or {}).get("spec") or desired
 
     if current is None:
         m.diff.after = redact_spec(canonical(proposed_spec, desired_tokens(desired, None)))
@@ -275,6 +295,7 @@ def main():
         wait_timeout=dict(type="int", default=1800),
         log_lines=dict(type="int", default=20),
         secrets_fingerprint_key=dict(type="str", no_log=True),
+        validate=dict(type="bool", default=True),
         force_secrets=dict(type="bool", default=False),
     )
     m = DOModule(argument_spec, result_key="app")

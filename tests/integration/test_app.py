@@ -368,3 +368,19 @@ def test_rendered_tier_specs_deploy_and_are_idempotent(run_module, emulator, tie
     second = run_module("app", {"spec": spec})
     assert second["changed"] is False, second["diff"]
     assert writes(emulator, mark) == []
+
+
+def test_secrets_changed_is_reported_in_check_mode_and_validate_can_be_skipped(run_module, emulator, pg_cluster):
+    first = run_module("app", {"spec": n8n_spec("n8n-rotate")})
+    assert first["secrets_changed"] is False
+    same = run_module("app", {"spec": n8n_spec("n8n-rotate")}, check=True)
+    assert same["secrets_changed"] is False and same["changed"] is False
+    other = run_module("app", {"spec": n8n_spec("n8n-rotate", key="rotated-Key-8b1e0f7a93c2d4")}, check=True)
+    assert other["secrets_changed"] is True and other["changed"] is True
+    tag = run_module("app", {"spec": n8n_spec("n8n-rotate", tag="1.124.0")}, check=True)
+    assert tag["secrets_changed"] is False and tag["changed"] is True
+    # without the API's validation the comparison relies on the known defaults: still no change
+    mark = len(emulator.log)
+    unvalidated = run_module("app", {"spec": n8n_spec("n8n-rotate"), "validate": False})
+    assert unvalidated["changed"] is False, unvalidated["diff"]
+    assert not [e for e in emulator.log[mark:] if e["template"] == "/v2/apps/propose"]
