@@ -44,13 +44,27 @@ def n8n_spec(name, key=ENCRYPTION_KEY, tag=N8N_TAG, **extra):
 
 
 @pytest.fixture
-def pg_cluster(emulator):
-    """A managed PostgreSQL cluster named n8n-pg, as the databases resource stores it."""
+def clusters(emulator):
+    """Add stand-ins for managed clusters (only name and engine, what the apps resource checks); removed after
+    the test so that the databases resource never sees them."""
     table = emulator.store.setdefault("databases", {})
-    if not any(c.get("name") == "n8n-pg" for c in table.values()):
-        table["0f5c2a4e-0000-4000-8000-00000000pg01"] = {"id": "0f5c2a4e-0000-4000-8000-00000000pg01", "name": "n8n-pg",
-                                                         "engine": "pg", "version": "17", "status": "online"}
-    return table
+    added = []
+
+    def add(name, engine):
+        key = "apps-test-" + name
+        if not any(c.get("name") == name for c in table.values()):
+            table[key] = {"id": key, "name": name, "engine": engine}
+            added.append(key)
+
+    yield add
+    for key in added:
+        table.pop(key, None)
+
+
+@pytest.fixture
+def pg_cluster(clusters):
+    """A managed PostgreSQL cluster named n8n-pg."""
+    clusters("n8n-pg", "pg")
 
 
 @pytest.fixture
@@ -351,16 +365,13 @@ def test_secret_is_in_no_output_with_vvv(playbook, emulator, pg_cluster):
 
 
 @pytest.mark.parametrize("tier", ["simple", "queue", "production"])
-def test_rendered_tier_specs_deploy_and_are_idempotent(run_module, emulator, tier):
+def test_rendered_tier_specs_deploy_and_are_idempotent(run_module, emulator, clusters, tier):
     from ansible_collections.appplatform.n8n.plugins.plugin_utils import _n8n_spec
 
     spec = _n8n_spec.render_app_spec(tier, {"app_name": "n8n-" + tier, "encryption_key": ENCRYPTION_KEY,
                                             "runners_auth_token": "runners-Token-5d0c7e3b9a1f2468"})
-    table = emulator.store.setdefault("databases", {})
     for db in spec.get("databases") or []:
-        engine = {"PG": "pg", "VALKEY": "valkey"}[db["engine"]]
-        table.setdefault("cluster-" + db["cluster_name"], {"id": "cluster-" + db["cluster_name"],
-                                                         "name": db["cluster_name"], "engine": engine})
+        clusters(db["cluster_name"], {"PG": "pg", "VALKEY": "valkey"}[db["engine"]])
     first = run_module("app", {"spec": spec})
     assert first["changed"] is True and first["app"]["active_deployment"]["phase"] == "ACTIVE", first.get("msg")
     assert ENCRYPTION_KEY not in json.dumps(first)
