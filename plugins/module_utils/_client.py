@@ -16,6 +16,7 @@ state-changing call, or in check mode only records it; :meth:`DOClient.paginate`
 
 from __future__ import annotations
 
+import re
 import traceback
 from urllib.parse import parse_qs, urlsplit
 
@@ -65,8 +66,10 @@ def pydo_import_error():
 DEFAULT_API_ENDPOINT = "https://api.digitalocean.com"
 TOKEN_ENV = ["DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN", "DO_API_TOKEN"]
 READ_METHODS = frozenset(["GET", "HEAD", "OPTIONS"])
-# Calls that change nothing although they are POSTs: the app-spec validation ("propose").
+# Calls that change nothing although they are POSTs: the app-spec validation ("propose") and the
+# rollback validation.
 NON_WRITE_CALLS = frozenset([("POST", "/v2/apps/propose")])
+NON_WRITE_PATHS = (("POST", re.compile(r"^/v2/apps/[^/]+/rollback/validate$")),)
 
 # The options every DigitalOcean module takes (documented by the doc fragment
 # appplatform.n8n.digitalocean).
@@ -79,7 +82,10 @@ DO_ARGUMENT_SPEC = dict(
 
 
 def is_write(method, path):
-    return method.upper() not in READ_METHODS and (method.upper(), path) not in NON_WRITE_CALLS
+    method = method.upper()
+    if method in READ_METHODS or (method, path) in NON_WRITE_CALLS:
+        return False
+    return not any(method == m and regex.match(path) for m, regex in NON_WRITE_PATHS)
 
 
 class _RequestRecorder(SansIOHTTPPolicy):

@@ -27,6 +27,7 @@ from .contract import SKIP_MESSAGE, Contract
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 NON_WRITES = {("POST", "/v2/apps/propose"), ("POST", "/v2/apps/{app_id}/rollback/validate")}
 ROUTES = []
+ADMIN_ROUTES = []  # (prefix, func): sandbox-only endpoints under /_sandbox that resources add (e.g. log files)
 
 DEFAULT_DURATIONS = {
     # seconds an asynchronous transition takes; near zero in tests, seconds in the demo
@@ -57,6 +58,16 @@ def route(method, template):
 
     def register(func):
         ROUTES.append((method, template, re.compile(pattern), func))
+        return func
+
+    return register
+
+
+def admin_route(prefix):
+    """Register ``func(emulator, request, rest)`` for ``/_sandbox<prefix>...``; it returns a werkzeug Response."""
+
+    def register(func):
+        ADMIN_ROUTES.append((prefix, func))
         return func
 
     return register
@@ -226,6 +237,10 @@ class Emulator:
         if self.base_url is None:
             self.base_url = request.host_url.rstrip("/")
         if request.path.startswith("/_sandbox"):
+            sub = request.path[len("/_sandbox"):]
+            for prefix, func in ADMIN_ROUTES:
+                if sub.startswith(prefix):
+                    return func(self, request, sub[len(prefix):])(environ, start_response)
             try:
                 body, status = self._admin(request), 200
             except ApiError as exc:
