@@ -70,6 +70,11 @@ SIZE_PRESETS = (
     (None, "apps-s-2vcpu-4gb", "db-s-4vcpu-8gb", 2),  # "2000+: multiple workers"
 )
 
+# DigitalOcean's smallest PostgreSQL size with standby nodes (GET /v2/databases/options: the 2- and
+# 3-node layouts start at 2 GB).
+HA_MIN_DB_SIZE = "db-s-1vcpu-2gb"
+HA_MIN_DB_RAM_GB = 2
+
 # Health checks. Readiness (/healthz/readiness) only answers 200 once migrations are
 # done, so its budget must cover a long migration on a major upgrade:
 # 60 s + 50 x 20 s = about 17.7 minutes. Liveness on main (/healthz) answers as soon as
@@ -389,6 +394,12 @@ def resolve_settings(tier, settings):
     _check_int(resolved, "db_num_nodes", 1, 3)
     if tier == "production" and resolved["db_num_nodes"] < 2:
         _fail("the production tier needs an HA PostgreSQL cluster: n8n_spec_db_num_nodes must be 2 or 3")
+    if resolved["db_num_nodes"] > 1 and db_ram_gb(resolved["db_size"]) < HA_MIN_DB_RAM_GB:
+        if settings.get("db_size") is None:
+            resolved["db_size"] = HA_MIN_DB_SIZE  # the preset's size has no standby nodes at DigitalOcean
+        else:
+            _fail("n8n_spec_db_size=%s: DigitalOcean offers standby nodes (n8n_spec_db_num_nodes=%d) only from "
+                  "%s up" % (resolved["db_size"], resolved["db_num_nodes"], HA_MIN_DB_SIZE))
     if resolved["db_cluster_name"] is None:
         resolved["db_cluster_name"] = name + "-pg"
     if resolved["valkey_cluster_name"] is None:

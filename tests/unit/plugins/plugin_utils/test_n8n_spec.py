@@ -149,6 +149,8 @@ def test_explicit_pool_size_is_checked_against_the_limit():
 @pytest.mark.parametrize("workers", range(1, 9))
 @pytest.mark.parametrize("db_size", ["db-s-1vcpu-1gb", "db-s-1vcpu-2gb", "db-s-4vcpu-8gb"])
 def test_all_n8n_processes_together_stay_under_the_connection_limit(tier, workers, db_size):
+    if tier == "production" and db_size == "db-s-1vcpu-1gb":
+        pytest.skip("no standby nodes at 1 GB: see test_ha_postgres_needs_2_gb")
     spec = render(tier, worker_count=workers, db_size=db_size)
     limit = m.db_connection_limit(db_size)
     assert 0 < m.max_pool_total(spec) <= limit
@@ -156,6 +158,15 @@ def test_all_n8n_processes_together_stay_under_the_connection_limit(tier, worker
     assert len(pools) == 1
     for comp in runner_components(spec):
         assert "DB_POSTGRESDB_POOL_SIZE" not in env_values(comp)
+
+
+def test_ha_postgres_needs_2_gb():
+    assert m.render_plan("production", base_settings())["postgres"]["size"] == "db-s-1vcpu-2gb"
+    assert m.render_plan("simple", base_settings())["postgres"]["size"] == "db-s-1vcpu-1gb"
+    with pytest.raises(m.N8nSpecError, match="standby nodes"):
+        render("production", db_size="db-s-1vcpu-1gb")
+    with pytest.raises(m.N8nSpecError, match="standby nodes"):
+        render("queue", db_size="db-s-1vcpu-1gb", db_num_nodes=2)
 
 
 def test_multi_main_instances_count_towards_the_pool():
