@@ -15,9 +15,9 @@ Private to the appplatform.n8n collection: it may change at any time.
   keeps, in the app spec itself, a **secrets fingerprint**: an app-level env var
   ``APPPLATFORM_N8N_SECRETS_FINGERPRINT`` (type GENERAL, scope BUILD_TIME, so it never reaches the
   running containers of image components) whose value is
-  ``v1:scrypt:<N>:<r>:<p>:<salt>:<digest>`` — scrypt (N=2^15, r=8, p=1, 32 MiB, ~0.1-0.3 s) of the
-  canonical JSON of every plaintext secret with its location, with a random 16-byte salt kept from
-  run to run — or, when the user gives ``secrets_fingerprint_key``, ``v1:hmac-sha256:<salt>:<digest>``
+  ``v2:scrypt:<N>:<r>:<p>:<salt>:<NAME>=<digest>,...`` — per secret name, scrypt (N=2^15, r=8, p=1,
+  32 MiB, ~0.1-0.3 s) of the set of its plaintext values, with a random 16-byte salt kept from run to
+  run — or, when the user gives ``secrets_fingerprint_key``, ``v2:hmac-sha256:<salt>:<NAME>=<digest>,...``
   (HMAC keyed with that key, which never leaves the controller). See :func:`fingerprint`.
 * :func:`wait_for_deployment`: follows one deployment to ACTIVE; on ERROR/CANCELED/SUPERSEDED raises
   :class:`DeploymentFailed` with the failed step and the last log lines of the failing component.
@@ -125,27 +125,61 @@ def _unb64(text):
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def _plaintexts_by_name(spec):
+    """Plaintext secret values of a spec by env key (or field) name: ``{name: {values}}``."""
+    by_name = {}
+    for loc, container, field in secret_slots(spec):
+        value = container.get(field)
+        if value and not is_encrypted(value):
+            by_name.setdefault(loc[-1], set()).add(value)
+    return by_name
+
+
+def _digest(name, values, salt, key=None):
+    data = json.dumps([name, sorted(values)], separators=(",", ":")).encode()
+    if key:
+        return _b64(hmac.new(key.encode(), salt + data, hashlib.sha256).digest())
+    return _b64(hashlib.scrypt(data, salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, maxmem=64 * 1024 * 1024, dklen=32))
+
+
 def fingerprint(spec, salt, key=None):
     """The secrets fingerprint of ``spec`` (plaintext secrets only), or ``None`` when it has none.
 
-    Trade-off, documented in the app module: an unkeyed fast hash of a low-entropy secret could be
-    reversed by guessing; a key derived from the secrets adds nothing. With ``key`` (the user's
-    ``secrets_fingerprint_key``) the value is an HMAC that cannot be checked without that key. Without
-    it, scrypt with a per-app random salt makes each guess cost ~0.1-0.3 s and 32 MiB and rules out
-    precomputed tables; all secrets of the app go into ONE digest, so one high-entropy secret (such as
-    ``N8N_ENCRYPTION_KEY``) makes guessing the others through it hopeless. Keying with the API token
-    was rejected: every token rotation, and every operator with their own token, would see a change.
+    One digest per secret name (env key), over the set of values that name has in the spec, so that
+    adding a component with the same secret changes nothing and a changed value can be named
+    (:func:`changed_secret_names`) without knowing the old one. Trade-off, documented in the app module:
+    an unkeyed fast hash of a low-entropy secret could be reversed by guessing; a key derived from the
+    secrets adds nothing. With ``key`` (the user's ``secrets_fingerprint_key``) each digest is an HMAC
+    that cannot be checked without that key. Without it, scrypt with a per-app random salt makes each
+    guess cost ~0.1-0.3 s and 32 MiB and rules out precomputed tables; a random secret such as
+    ``N8N_ENCRYPTION_KEY`` (32 bytes) cannot be guessed, a weak password could be, slowly: set the key
+    for those. Keying with the API token was rejected: every token rotation, and every operator with
+    their own token, would see a change.
     """
-    items = sorted([list(loc), container[field]] for loc, container, field in secret_slots(spec)
-                   if container.get(field) and not is_encrypted(container[field]))
-    if not items:
+    by_name = _plaintexts_by_name(spec)
+    if not by_name:
         return None
-    data = json.dumps(items, separators=(",", ":"), sort_keys=True).encode()
+    parts = ",".join("{0}={1}".format(name, _digest(name, values, salt, key)) for name, values in sorted(by_name.items()))
     if key:
-        digest = hmac.new(key.encode(), salt + data, hashlib.sha256).digest()
-        return "v1:hmac-sha256:{0}:{1}".format(_b64(salt), _b64(digest))
-    digest = hashlib.scrypt(data, salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, maxmem=64 * 1024 * 1024, dklen=32)
-    return "v1:scrypt:{0}:{1}:{2}:{3}:{4}".format(SCRYPT_N, SCRYPT_R, SCRYPT_P, _b64(salt), _b64(digest))
+        return "v2:hmac-sha256:{0}:{1}".format(_b64(salt), parts)
+    return "v2:scrypt:{0}:{1}:{2}:{3}:{4}".format(SCRYPT_N, SCRYPT_R, SCRYPT_P, _b64(salt), parts)
+
+
+def parse_fingerprint(value):
+    """``(scheme, salt, {name: digest})`` of a stored fingerprint, or ``None`` when it cannot be read."""
+    if not value:
+        return None
+    parts = value.split(":")
+    try:
+        if parts[:2] == ["v2", "scrypt"] and len(parts) == 7:
+            scheme, salt, digests = ":".join(parts[1:5]), parts[5], parts[6]
+        elif parts[:2] == ["v2", "hmac-sha256"] and len(parts) == 4:
+            scheme, salt, digests = parts[1], parts[2], parts[3]
+        else:
+            return None
+        return scheme, _unb64(salt), dict(item.split("=", 1) for item in digests.split(","))
+    except (ValueError, TypeError):
+        return None
 
 
 def _stored_fingerprint(spec):
@@ -157,17 +191,8 @@ def _stored_fingerprint(spec):
 
 def fingerprint_salt(spec):
     """The salt of the fingerprint stored in ``spec``, or a new random one."""
-    for env in (spec or {}).get("envs") or []:
-        if env.get("key") == FINGERPRINT_KEY and env.get("value"):
-            parts = env["value"].split(":")
-            try:
-                if parts[:2] == ["v1", "scrypt"] and len(parts) == 7:
-                    return _unb64(parts[5])
-                if parts[:2] == ["v1", "hmac-sha256"] and len(parts) == 4:
-                    return _unb64(parts[2])
-            except (ValueError, TypeError):
-                break
-    return os.urandom(16)
+    parsed = parse_fingerprint(_stored_fingerprint(spec))
+    return parsed[1] if parsed else os.urandom(16)
 
 
 def with_fingerprint(spec, current_spec=None, key=None):
@@ -188,6 +213,23 @@ def with_fingerprint(spec, current_spec=None, key=None):
     else:
         spec.pop("envs", None)
     return spec
+
+
+def changed_secret_names(desired_spec, current_spec):
+    """Names of secrets the app holds whose value ``desired_spec`` (fingerprinted) changes.
+
+    Secrets only added or only removed are not changes. When the stored fingerprint cannot tell
+    (none, another scheme or key), every secret name is reported if anything differs.
+    """
+    if not current_spec or not secret_slots(current_spec):
+        return []
+    old = parse_fingerprint(_stored_fingerprint(current_spec))
+    new = parse_fingerprint(_stored_fingerprint(desired_spec))
+    if old is None or new is None or old[:2] != new[:2]:
+        if not secrets_differ(desired_spec, current_spec):
+            return []
+        return sorted({loc[-1] for loc, _c, _f in secret_slots(desired_spec)})
+    return sorted(name for name in set(old[2]) & set(new[2]) if old[2][name] != new[2][name])
 
 
 def secrets_differ(desired_spec, current_spec):

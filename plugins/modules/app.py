@@ -176,12 +176,15 @@ app:
     components: {services: [n8n], databases: [n8n-db]}
 secrets_changed:
   description:
-    - Whether the secret values differ from those the app holds, by the fingerprint (a secret changed, was added or
-      removed, or the app has no fingerprint yet). Always V(false) when the app does not exist.
-    - Lets a playbook refuse to deploy changed secrets in check mode before any change.
+    - Names of the secrets the app already holds whose value this run changes, by the fingerprint. Secrets only
+      added or removed are not listed. When the app has no usable fingerprint (created elsewhere, or
+      O(secrets_fingerprint_key) changed), every secret name is listed if anything differs. Empty when the app
+      does not exist.
+    - Lets a playbook refuse, in check mode and before any change, to deploy a changed encryption key.
   returned: always
-  type: bool
-  sample: false
+  type: list
+  elements: str
+  sample: [N8N_ENCRYPTION_KEY]
 deployment:
   description: The deployment this run started and waited for, with the number of polls and seconds waited.
   returned: when a deployment was started and O(wait=true)
@@ -198,12 +201,12 @@ api_calls:
 from ansible_collections.appplatform.n8n.plugins.module_utils._apps import (
     DeploymentFailed,
     canonical,
+    changed_secret_names,
     current_tokens,
     desired_tokens,
     find_app,
     plaintext_secrets,
     redact_spec,
-    secrets_differ,
     summary,
     wait_for_deployment,
     with_fingerprint,
@@ -247,7 +250,7 @@ def reconcile(m):
 
     current_spec = current["spec"] if current else None
     desired = with_fingerprint(spec, current_spec, m.params["secrets_fingerprint_key"])
-    m.result["secrets_changed"] = bool(current) and secrets_differ(desired, current_spec)
+    m.result["secrets_changed"] = changed_secret_names(desired, current_spec)
     proposed_spec = desired
     if m.params["validate"]:
         proposal = m.client.call("apps.validate_app_spec", body=dict({"spec": desired},

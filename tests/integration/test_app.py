@@ -110,7 +110,7 @@ def test_only_a_secret_changed_one_update_one_deployment(run_module, emulator, p
     env = {e["key"]: e for e in stored["services"][0]["envs"]}
     assert env["N8N_ENCRYPTION_KEY"]["value"].startswith("EV[")
     fingerprint = {e["key"]: e for e in stored["envs"]}["APPPLATFORM_N8N_SECRETS_FINGERPRINT"]
-    assert fingerprint["value"].startswith("v1:scrypt:") and fingerprint["type"] == "GENERAL"
+    assert fingerprint["value"].startswith("v2:scrypt:") and fingerprint["type"] == "GENERAL"
     assert ENCRYPTION_KEY not in fingerprint["value"]
 
     before = len(deployments_of(emulator, app_id))
@@ -383,13 +383,13 @@ def test_rendered_tier_specs_deploy_and_are_idempotent(run_module, emulator, clu
 
 def test_secrets_changed_is_reported_in_check_mode_and_validate_can_be_skipped(run_module, emulator, pg_cluster):
     first = run_module("app", {"spec": n8n_spec("n8n-rotate")})
-    assert first["secrets_changed"] is False
+    assert first["secrets_changed"] == []
     same = run_module("app", {"spec": n8n_spec("n8n-rotate")}, check=True)
-    assert same["secrets_changed"] is False and same["changed"] is False
+    assert same["secrets_changed"] == [] and same["changed"] is False
     other = run_module("app", {"spec": n8n_spec("n8n-rotate", key="rotated-Key-8b1e0f7a93c2d4")}, check=True)
-    assert other["secrets_changed"] is True and other["changed"] is True
+    assert other["secrets_changed"] == ["N8N_ENCRYPTION_KEY"] and other["changed"] is True
     tag = run_module("app", {"spec": n8n_spec("n8n-rotate", tag="1.124.0")}, check=True)
-    assert tag["secrets_changed"] is False and tag["changed"] is True
+    assert tag["secrets_changed"] == [] and tag["changed"] is True
     # without the API's validation the comparison relies on the known defaults: still no change
     mark = len(emulator.log)
     unvalidated = run_module("app", {"spec": n8n_spec("n8n-rotate"), "validate": False})

@@ -18,17 +18,34 @@ def spec(key="k" * 32, **extra):
     return out
 
 
-def test_fingerprint_depends_on_value_location_salt_and_key():
+def test_fingerprint_depends_on_value_salt_and_key_not_on_how_many_components_share_it():
     base = _apps.fingerprint(spec(), SALT)
-    assert base.startswith("v1:scrypt:32768:8:1:") and "k" * 32 not in base
+    assert base.startswith("v2:scrypt:32768:8:1:") and "k" * 32 not in base
+    assert ":N8N_ENCRYPTION_KEY=" in base
     assert _apps.fingerprint(spec(), SALT) == base
     assert _apps.fingerprint(spec(key="other"), SALT) != base
     assert _apps.fingerprint(spec(), b"f" * 16) != base
-    moved = spec()
-    moved["services"][0]["name"] = "main"
-    assert _apps.fingerprint(moved, SALT) != base
+    shared = spec()
+    shared["workers"] = [dict(shared["services"][0], name="worker")]
+    assert _apps.fingerprint(shared, SALT) == base
     keyed = _apps.fingerprint(spec(), SALT, key="vault-key")
-    assert keyed.startswith("v1:hmac-sha256:") and keyed != _apps.fingerprint(spec(), SALT, key="other-key")
+    assert keyed.startswith("v2:hmac-sha256:") and keyed != _apps.fingerprint(spec(), SALT, key="other-key")
+
+
+def with_token(s, token):
+    s["services"][0]["envs"].append({"key": "N8N_RUNNERS_AUTH_TOKEN", "value": token, "type": "SECRET"})
+    return s
+
+
+def test_changed_secret_names_lists_changed_values_only_not_added_or_removed_ones():
+    held = _apps.with_fingerprint(spec(), None)
+    assert _apps.changed_secret_names(_apps.with_fingerprint(with_token(spec(), "t" * 32), held), held) == []
+    assert _apps.changed_secret_names(_apps.with_fingerprint(spec(key="new" * 11), held), held) == ["N8N_ENCRYPTION_KEY"]
+    both = _apps.with_fingerprint(with_token(spec(), "t" * 32), None)
+    assert _apps.changed_secret_names(_apps.with_fingerprint(spec(), both), both) == []
+    assert _apps.changed_secret_names(_apps.with_fingerprint(with_token(spec(), "u" * 32), both), both) == [
+        "N8N_RUNNERS_AUTH_TOKEN"]
+    assert _apps.changed_secret_names(_apps.with_fingerprint(spec(), None), None) == []
 
 
 def test_fingerprint_keeps_the_stored_salt():
