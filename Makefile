@@ -57,11 +57,15 @@ demo: setup
 	$(BIN)/python -m tests.sandbox start --state $(STATE) --durations '{"deployment_phase": 2, "database_create": 4}'
 	@set -e; source $(STATE)/sandbox.env; \
 	trap '$(BIN)/python -m tests.sandbox stop --state $(STATE)' EXIT; \
-	echo "=== first run: creates everything"; \
-	ansible-playbook playbooks/demo.yml; \
+	args="-e n8n_app_name=n8n-demo -e n8n_deploy_secrets_file=$(STATE)/n8n-demo.secrets.yml"; \
+	echo "=== first run: ansible-playbook appplatform.n8n.production (creates everything)"; \
+	ansible-playbook appplatform.n8n.production $$args; \
+	mark=$$($(BIN)/python -m tests.sandbox log --state $(STATE) | tee /dev/stderr | sed -n 's/^log size: //p'); \
 	echo "=== second run: must change nothing"; \
-	ansible-playbook playbooks/demo.yml | tee $(STATE)/second-run.log; \
-	grep -Eq 'changed=0 ' $(STATE)/second-run.log && echo "=== idempotent: second run changed=0"
+	ansible-playbook appplatform.n8n.production $$args | tee $(STATE)/second-run.log; \
+	$(BIN)/python -m tests.sandbox log --state $(STATE) --since $$mark | tee $(STATE)/second-run-api.log; \
+	grep -Eq 'changed=0 .*failed=0' $(STATE)/second-run.log && grep -q ', 0 writes' $(STATE)/second-run-api.log \
+	  && echo "=== idempotent: second run changed=0 and made no write request"
 
 sandbox-start: setup
 	$(BIN)/python -m tests.sandbox start --state $(STATE)

@@ -93,9 +93,30 @@ def stop(state):
     return 0
 
 
+def log_summary(state, since):
+    """Requests and writes the emulator logged since entry ``since`` (for the demo's report)."""
+    import ssl
+    import urllib.request
+
+    info = _info(state)
+    if not info:
+        print("sandbox not running")
+        return 1
+    env = info["env"]
+    context = ssl.create_default_context(cafile=env["DIGITALOCEAN_CA_BUNDLE"])
+    with urllib.request.urlopen(env["SANDBOX_ADMIN_URL"] + "/log?since=%d" % since, context=context) as answer:
+        log = json.load(answer)["log"]
+    writes = [e for e in log if e["write"] and e["applied"]]
+    print("emulator: %d requests, %d writes%s" % (len(log), len(writes), "".join(
+        "\n  %s %s %s" % (e["method"], e["path"], e["status"]) for e in writes)))
+    print("log size: %d" % (since + len(log)))
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(prog="python -m tests.sandbox")
-    parser.add_argument("command", choices=["start", "stop", "status", "run"])
+    parser.add_argument("command", choices=["start", "stop", "status", "run", "log"])
+    parser.add_argument("--since", type=int, default=0, help="log: entries from this index on")
     parser.add_argument("--state", default=os.environ.get("SANDBOX_STATE_DIR", DEFAULT_STATE))
     parser.add_argument("--durations", default="{}", help="JSON, e.g. '{\"deployment_phase\": 2}'")
     args = parser.parse_args()
@@ -108,6 +129,8 @@ def main():
         return start(state, durations)
     if args.command == "stop":
         return stop(state)
+    if args.command == "log":
+        return log_summary(state, args.since)
     info = _info(state)
     print("running (pid {0})".format(info["pid"]) if info and _alive(info["pid"]) else "not running")
     return 0
