@@ -301,6 +301,9 @@ def _check_choice(settings, key, choices):
 
 def _check_int(settings, key, low, high=None):
     value = settings[key]
+    if isinstance(value, str) and value.strip().isdigit():
+        # extra vars (-e key=3) arrive as strings
+        value = settings[key] = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int):
         _fail("n8n_spec_%s must be an integer, got %r" % (key, value))
     if value < low or (high is not None and value > high):

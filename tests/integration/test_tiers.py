@@ -115,3 +115,32 @@ def test_no_secret_reaches_the_output_with_vvv(deploy, emulator, sandbox, tmp_pa
         assert value not in output, name
     assert sandbox.token not in output
     assert sandbox.postgres.admin_password not in output
+
+
+def test_scale_keeps_the_tier_the_pairing_the_key_and_resizes_the_database_in_place(deploy, emulator, tmp_path):
+    deploy("production", "n8n-scale")
+    (app,) = apps(emulator, "n8n-scale")
+    (pg,) = [d for d in emulator.store["databases"].values() if d["name"] == "n8n-scale-pg"]
+    key = yaml.safe_load((tmp_path / "n8n-scale.secrets.yml").read_text())["N8N_ENCRYPTION_KEY"]
+    proc, result, writes = deploy("scale", "n8n-scale", "-e", "n8n_spec_worker_count=3",
+                                  "-e", "n8n_spec_db_size=db-s-2vcpu-4gb")
+    (scaled,) = apps(emulator, "n8n-scale")
+    assert scaled["id"] == app["id"]
+    runners = [c for c in scaled["spec"].get("workers", []) + scaled["spec"].get("services", [])
+               if c["name"].startswith("n8n-runner")]
+    assert len(runners) == 3
+    (pg_after,) = [d for d in emulator.store["databases"].values() if d["name"] == "n8n-scale-pg"]
+    assert pg_after["id"] == pg["id"] and pg_after["size"] == "db-s-2vcpu-4gb"
+    assert any(w["path"].endswith("/resize") for w in writes)
+    assert not any(w["method"] == "POST" and w["path"] == "/v2/databases" for w in writes)
+    assert yaml.safe_load((tmp_path / "n8n-scale.secrets.yml").read_text())["N8N_ENCRYPTION_KEY"] == key
+
+
+def test_teardown_needs_confirmation_and_keeps_the_backups(deploy, emulator):
+    deploy("production", "n8n-bye")
+    proc, result, writes = deploy("teardown", "n8n-bye", check_rc=False)
+    assert result["failed"] == 1 and writes == []
+    proc, result, writes = deploy("teardown", "n8n-bye", "-e", "n8n_teardown_confirm=n8n-bye")
+    assert apps(emulator, "n8n-bye") == []
+    assert not [d for d in emulator.store["databases"].values() if d["name"].startswith("n8n-bye")]
+    assert "kept (backups)" in proc.stdout

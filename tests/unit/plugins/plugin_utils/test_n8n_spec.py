@@ -712,3 +712,10 @@ def test_plan_shape_per_tier():
                                     {"worker": "n8n-worker-2", "runner": "n8n-runner-2"}]
     assert prod["valkey"]["cluster_name"] == "n8n-test-valkey"
     assert ENCRYPTION_KEY not in json.dumps(prod) and RUNNERS_TOKEN not in json.dumps(prod)
+
+
+def test_integers_given_as_extra_var_strings_are_accepted():
+    plan = m.render_plan("queue", base_settings(worker_count="3"))
+    assert plan["worker_count"] == 3
+    with pytest.raises(m.N8nSpecError, match="must be an integer"):
+        m.render_plan("queue", base_settings(worker_count="three"))
