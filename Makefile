@@ -106,6 +106,7 @@ build: setup
 
 bench: setup
 	$(BIN)/python bench/module_requests.py --check
+	$(BIN)/python bench/playbook_requests.py
 
 clean:
 	rm -rf .cache dist collections tests/output
