@@ -10,6 +10,7 @@ BIN         := $(VENV)/bin
 COLLECTIONS := $(REPO)/collections
 LINK        := $(COLLECTIONS)/ansible_collections/appplatform/n8n
 STATE       ?= $(REPO)/.cache/sandbox
+DEMO_STATE  ?= $(REPO)/.cache/demo-sandbox
 SANITY_ROOT := $(CACHE)/ansible-test/ansible_collections/appplatform/n8n
 SANITY_HOME := $(CACHE)/ansible-test-home
 REQ_STAMP   := $(VENV)/.requirements-$(shell cat requirements/*.txt | sha256sum | cut -c1-12)
@@ -53,18 +54,24 @@ link:
 	@test -L $(LINK) || ln -s ../../.. $(LINK)
 
 # ---------------------------------------------------------------- the main job
+# The demo has its own sandbox (seconds-long deployment phases), apart from `make sandbox-start`'s.
 demo: setup
-	$(BIN)/python -m tests.sandbox start --state $(STATE) --durations '{"deployment_phase": 2, "database_create": 4}'
-	@set -e; source $(STATE)/sandbox.env; \
-	trap '$(BIN)/python -m tests.sandbox stop --state $(STATE)' EXIT; \
-	args="-e n8n_app_name=n8n-demo -e n8n_deploy_secrets_file=$(STATE)/n8n-demo.secrets.yml"; \
+	$(BIN)/python -m tests.sandbox stop --state $(DEMO_STATE) >/dev/null
+	$(BIN)/python -m tests.sandbox start --state $(DEMO_STATE) --durations '{"deployment_phase": 2, "database_create": 4}'
+	@set -e; source $(DEMO_STATE)/sandbox.env; \
+	trap '$(BIN)/python -m tests.sandbox stop --state $(DEMO_STATE)' EXIT; \
+	args="-e n8n_app_name=n8n-demo -e n8n_deploy_secrets_file=$(DEMO_STATE)/n8n-demo.secrets.yml"; \
 	echo "=== first run: ansible-playbook appplatform.n8n.production (creates everything)"; \
 	ansible-playbook appplatform.n8n.production $$args; \
-	mark=$$($(BIN)/python -m tests.sandbox log --state $(STATE) | tee /dev/stderr | sed -n 's/^log size: //p'); \
+	$(BIN)/python -m tests.sandbox log --state $(DEMO_STATE) > $(DEMO_STATE)/first-run-api.log; \
+	cat $(DEMO_STATE)/first-run-api.log; \
+	mark=$$(sed -n 's/^log size: //p' $(DEMO_STATE)/first-run-api.log); \
 	echo "=== second run: must change nothing"; \
-	ansible-playbook appplatform.n8n.production $$args | tee $(STATE)/second-run.log; \
-	$(BIN)/python -m tests.sandbox log --state $(STATE) --since $$mark | tee $(STATE)/second-run-api.log; \
-	grep -Eq 'changed=0 .*failed=0' $(STATE)/second-run.log && grep -q ', 0 writes' $(STATE)/second-run-api.log \
+	ansible-playbook appplatform.n8n.production $$args > $(DEMO_STATE)/second-run.log; \
+	cat $(DEMO_STATE)/second-run.log; \
+	$(BIN)/python -m tests.sandbox log --state $(DEMO_STATE) --since $$mark > $(DEMO_STATE)/second-run-api.log; \
+	cat $(DEMO_STATE)/second-run-api.log; \
+	grep -Eq 'changed=0 .*failed=0' $(DEMO_STATE)/second-run.log && grep -q ', 0 writes' $(DEMO_STATE)/second-run-api.log \
 	  && echo "=== idempotent: second run changed=0 and made no write request"
 
 sandbox-start: setup

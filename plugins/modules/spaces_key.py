@@ -216,11 +216,16 @@ def create_key(m, grants):
                if k["access_key"] not in before]
         return new[0] if new else None
 
-    key, found_by_lookup = create_once(lambda: m.client.write("spaces_key.create", body=body)["key"], lookup)
-    if found_by_lookup:
-        # The create went through but its answer (the only one with the secret) was lost: that key is useless.
+    for _attempt in range(3):
+        key, found_by_lookup = create_once(lambda: m.client.write("spaces_key.create", body=body)["key"], lookup)
+        if not found_by_lookup:
+            break
+        # The create went through but its answer (the only one with the secret) was lost: that key is
+        # useless. Delete it and create another, with the same never-twice protection.
         m.client.delete("spaces_key.delete", key["access_key"])
-        key = m.client.write("spaces_key.create", body=body)["key"]
+    else:
+        m.fail("Spaces key {0!r}: three creates in a row lost their answer (which holds the only copy of the "
+               "secret); the orphan keys were deleted. Try again later.".format(m.params["name"]))
     if not m.module.no_log:
         m.module.warn("The result of this task contains a Spaces secret key: set no_log: true on the task.")
     m.result["msg"] = KEEP_MESSAGE

@@ -27,8 +27,16 @@ def assert_zero_writes_second_run(run_module, emulator, module, args):
 # -- firewall ------------------------------------------------------------------------------------
 
 
-def test_firewall_set_semantics_purge_and_absent(run_module, emulator):
-    emulator.store.setdefault("apps", {})[APP_ID] = {"id": APP_ID, "spec": {"name": "n8n"}}
+@pytest.fixture
+def known_app(emulator):
+    """An app id the emulator knows (firewall rules of type app accept only those); removed afterwards."""
+    emulator.store.setdefault("apps", {})[APP_ID] = {"id": APP_ID, "spec": {"name": "fw-test-app"},
+                                                     "created_at": "2026-01-01T00:00:00Z"}
+    yield APP_ID
+    emulator.store["apps"].pop(APP_ID, None)
+
+
+def test_firewall_set_semantics_purge_and_absent(run_module, emulator, known_app):
     c = cluster(run_module, emulator, "fw-db")
     rules = [{"type": "ip_addr", "value": "203.0.113.0/24", "description": "office"},
              {"type": "app", "value": APP_ID}]

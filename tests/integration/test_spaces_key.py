@@ -198,3 +198,14 @@ def test_500_after_create_replaces_the_key_whose_secret_was_lost(run_module, emu
     assert result["key"]["access_key"] == stored["access_key"]
     assert result["key"]["secret_key"] == stored["secret_key"]  # a usable secret, not a key nobody can use
     assert [w["method"] for w in emulator.writes()] == ["POST", "DELETE", "POST"]
+
+
+def test_a_503_on_the_replacement_create_is_retried_safely(run_module, emulator):
+    name = "n8n-" + uuid.uuid4().hex[:8]
+    emulator.faults.set([{"method": "POST", "path": "^/v2/spaces/keys$", "after_write": True, "status": 500,
+                          "times": 1},
+                         {"method": "POST", "path": "^/v2/spaces/keys$", "status": 503, "times": 2}])
+    result = run_module("spaces_key", {"name": name, "grants": [{"bucket": "b-one", "permission": "read"}]})
+    assert not result.get("failed"), result
+    [stored] = keys_named(emulator, name)
+    assert result["key"]["secret_key"] == stored["secret_key"]

@@ -8,6 +8,9 @@ import re
 from ..core import ApiError, new_id, now_iso, route
 
 NAME = re.compile(r"^[a-zA-Z0-9\-\.]+$")
+# Datacenter slugs (GET /v2/regions); a VPC lives in one of them.
+REGIONS = {"nyc1", "nyc2", "nyc3", "ams2", "ams3", "sfo1", "sfo2", "sfo3", "sgp1", "lon1", "fra1", "tor1", "blr1",
+           "syd1", "atl1"}
 
 
 def _ranges_in_use(ctx):
@@ -34,6 +37,8 @@ def create_vpc(ctx):
     body = ctx.body
     if not NAME.match(body["name"]):
         raise ApiError(422, "name must contain only letters, digits, '-' and '.'")
+    if body["region"] not in REGIONS:
+        raise ApiError(422, "region {0!r} is not a valid region".format(body["region"]))
     if any(v["name"] == body["name"] for v in ctx.table("vpcs").values()):
         raise ApiError(409, "a VPC named {0} already exists".format(body["name"]), "conflict")
     ip_range = body.get("ip_range") or _pick_range(ctx)
