@@ -14,7 +14,7 @@ import pytest
 
 from tests.sandbox.certs import CA
 from tests.sandbox.n8n import helpers, runtime
-from tests.sandbox.n8n.conftest import instance
+from tests.sandbox.n8n.conftest import instance, run_of
 
 pytestmark = pytest.mark.real_n8n
 
@@ -105,3 +105,24 @@ def test_wrong_ca_fails_with_n8ns_own_error(simple_app, n8n_install, tmp_path):
             "self-signed certificate" in p.log_text(), p.tail()
     finally:
         p.stop()
+
+
+def test_redeploy_switches_traffic_and_stops_the_old_processes(simple_app, sandbox, modules, ca_context):
+    """Runs last in this module: an update deploys new processes; once they are ACTIVE the route serves
+    them and the previous deployment's processes stop.  The owner and API key carry over."""
+    old_main = instance(simple_app.run, "n8n-main")
+    spec = simple_app.spec
+    for entry in spec["services"][0]["envs"]:
+        if entry["key"] == "N8N_LOG_LEVEL":
+            entry["value"] = "warn"
+    result = modules("app", {"spec": spec, "wait_timeout": 300})
+    assert not result.get("failed"), result.get("msg")
+    assert result["changed"] and result["deployment"]["phase"] == "ACTIVE"
+    new_main = instance(run_of(sandbox, simple_app.name), "n8n-main")
+    assert new_main is not old_main and new_main.env["N8N_LOG_LEVEL"] == "warn"
+    assert old_main.process.popen.wait(timeout=60) is not None  # stopped by the emulator's supersede
+    assert new_main.process.running()
+    status, _, _ = helpers.https_get(simple_app.url + "/healthz/readiness", ca_context)
+    assert status == 200
+    st, _ = simple_app.client.request("GET", "/api/v1/workflows", api=True)
+    assert st == 200  # the key the sandbox handed over still works (same database)
