@@ -2,6 +2,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """``python -m tests.sandbox start|stop|status|run [--state DIR]``.
 
+``--real-n8n``: deployments of n8n app specs start the real n8n processes (see
+``tests/sandbox/n8n/deployments.py``; needs the cache ``make n8n`` fills).
+
 ``start`` runs the sandbox in the background and returns once it is up; its settings are in
 ``<state>/sandbox.env`` (``source`` it). ``stop`` ends it. ``run`` keeps it in the foreground.
 """
@@ -33,11 +36,11 @@ def _alive(pid):
         return False
 
 
-def run(state, durations):
+def run(state, durations, real_n8n=False):
     from .emulator.core import env_durations
     from .sandbox import Sandbox
 
-    sandbox = Sandbox(state_dir=state, durations=dict(env_durations(), **durations)).start()
+    sandbox = Sandbox(state_dir=state, durations=dict(env_durations(), **durations), real_n8n=real_n8n).start()
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
     signal.signal(signal.SIGINT, lambda *_: stopping.append(1))
@@ -52,7 +55,7 @@ def run(state, durations):
         pass
 
 
-def start(state, durations):
+def start(state, durations, real_n8n=False):
     info = _info(state)
     if info and _alive(info["pid"]):
         print("sandbox already running (pid {0}); settings in {1}/sandbox.env".format(info["pid"], state))
@@ -64,6 +67,8 @@ def start(state, durations):
     argv = [sys.executable, "-m", "tests.sandbox", "run", "--state", state]
     if durations:
         argv += ["--durations", json.dumps(durations)]
+    if real_n8n:
+        argv.append("--real-n8n")
     proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                             cwd=os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
     deadline = time.monotonic() + 120
@@ -119,14 +124,16 @@ def main():
     parser.add_argument("--since", type=int, default=0, help="log: entries from this index on")
     parser.add_argument("--state", default=os.environ.get("SANDBOX_STATE_DIR", DEFAULT_STATE))
     parser.add_argument("--durations", default="{}", help="JSON, e.g. '{\"deployment_phase\": 2}'")
+    parser.add_argument("--real-n8n", action="store_true",
+                        help="deployments of n8n app specs run the real n8n processes (needs `make n8n`)")
     args = parser.parse_args()
     state = os.path.abspath(args.state)
     durations = json.loads(args.durations)
     if args.command == "run":
-        run(state, durations)
+        run(state, durations, args.real_n8n)
         return 0
     if args.command == "start":
-        return start(state, durations)
+        return start(state, durations, args.real_n8n)
     if args.command == "stop":
         return stop(state)
     if args.command == "log":

@@ -22,12 +22,14 @@ from .services import S3, Postgres, Redis, free_port
 
 
 class Sandbox:
-    def __init__(self, state_dir=None, durations=None, postgres=True, redis=True, s3=True, spec=None):
+    def __init__(self, state_dir=None, durations=None, postgres=True, redis=True, s3=True, spec=None, real_n8n=False):
         self.state_dir = state_dir or tempfile.mkdtemp(prefix="appplatform-n8n-sandbox-")
         os.makedirs(self.state_dir, exist_ok=True)
         os.chmod(self.state_dir, 0o755)
         self.token = "dop_v1_sandbox_" + secrets.token_hex(24)
         self.want = {"postgres": postgres, "redis": redis, "s3": s3}
+        self.real_n8n = real_n8n
+        self.n8n = None  # the RealN8nDeployments hook when real_n8n
         self.emulator = Emulator(spec=spec, durations=durations, token=self.token)
         self.ca = None
         self.server = None
@@ -60,8 +62,21 @@ class Sandbox:
         if self.want["redis"]:
             self.redis = Redis(os.path.join(self.state_dir, "redis"), self.ca).start()
             self.emulator.services["redis"] = dict(self.redis.info(), ca=self.ca.pem)
+        if self.real_n8n:
+            self._install_real_n8n()
         self._write_env()
         return self
+
+    def _install_real_n8n(self):
+        """Deployments of n8n specs run the real n8n processes (tests/sandbox/n8n/deployments.py)."""
+        from .n8n import runtime
+        from .n8n.deployments import RealN8nDeployments
+
+        install = runtime.find_install()
+        if install is None:
+            raise RuntimeError(runtime.missing_install_reason())
+        self.n8n = RealN8nDeployments(install, self.state_dir, self.ca)
+        self.emulator.hooks["deployment"] = self.n8n
 
     def env(self):
         env = {
@@ -88,6 +103,11 @@ class Sandbox:
             json.dump(info, handle)
 
     def stop(self):
+        if self.n8n is not None:
+            try:
+                self.n8n.shutdown()
+            except Exception:  # keep stopping the rest
+                pass
         for service in (self.redis, self.postgres, self.s3):
             if service is not None:
                 try:

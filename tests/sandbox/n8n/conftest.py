@@ -1,30 +1,34 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Session fixtures that run REAL n8n (from the cache install.py fills) against TLS-only
-PostgreSQL and Redis on loopback.  Every n8n process is started once per test session.
+"""Fixtures that deploy REAL n8n through the app module into the sandbox (``Sandbox(real_n8n=True)``).
 
-Tests that need it are marked ``real_n8n`` and skip, saying why, when the cache is absent
-or PostgreSQL/Redis binaries are missing.  Select them with ``pytest -m real_n8n``.
-Set APPPLATFORM_N8N_KEEP=1 to keep the session directory (logs, data) after the run.
+The ``sandbox`` fixture is overridden here: one sandbox per session (its CA, PostgreSQL and Redis are
+the only ones), with the :class:`RealN8nDeployments` hook.  Each tier's app is deployed once, by a
+module-scoped fixture used by that tier's test module, and deleted when the module is done (the
+tiers share the sandbox's one Redis, which is why they do not run side by side).
+
+Tests are marked ``real_n8n`` and skip, saying why, when the n8n cache (``make n8n``) is absent.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
-import shutil
+import ssl
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from tests.conftest import ModuleRunner, _env_for
+from tests.sandbox.n8n import runtime
 
-import runtime  # noqa: E402
-import services  # noqa: E402
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+if REPO not in sys.path:
+    sys.path.insert(0, REPO)
+
+from plugins.plugin_utils import _n8n_spec  # noqa: E402  (pure Python, no Ansible needed)
 
 
 def pytest_configure(config):
@@ -32,7 +36,6 @@ def pytest_configure(config):
         "markers", "real_n8n: runs real n8n processes from the install.py cache (skips when the cache is absent)")
 
 
-# ---- infrastructure --------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def n8n_install():
     inst = runtime.find_install()
@@ -42,162 +45,118 @@ def n8n_install():
 
 
 @pytest.fixture(scope="session")
-def sandbox_dir():
-    # not under pytest's 0700 basetemp: the postgres user must be able to reach its data dir
-    d = Path(tempfile.mkdtemp(prefix="appplatform-n8n-real-"))
-    os.chmod(d, 0o755)
-    yield d
-    if not os.environ.get("APPPLATFORM_N8N_KEEP"):
-        shutil.rmtree(d, ignore_errors=True)
-    else:
-        print(f"\nkept sandbox dir {d}")
+def sandbox(n8n_install):
+    """The sandbox, with deployments of n8n specs running real n8n."""
+    from tests.sandbox.sandbox import Sandbox
+
+    durations = {"database_create": 0.3, "database_resize": 0.3, "replica_create": 0.3, "deployment_phase": 0.1}
+    box = Sandbox(durations=durations, real_n8n=True).start()
+    yield box
+    keep = os.environ.get("APPPLATFORM_N8N_KEEP")
+    box.stop()
+    if keep:
+        print("\nkept sandbox state in {0}".format(box.state_dir))
 
 
 @pytest.fixture(scope="session")
-def sandbox_ca(sandbox_dir):
-    pytest.importorskip("cryptography")
-    return services.SandboxCA.create(sandbox_dir / "ca")
+def modules(sandbox):
+    """Runs modules like ``run_module`` does, for module-scoped fixtures."""
+    return ModuleRunner(_env_for(sandbox))
 
 
 @pytest.fixture(scope="session")
-def pg_server(n8n_install, sandbox_dir, sandbox_ca):
-    if not (services.PG_BIN / "postgres").exists():
-        pytest.skip(f"PostgreSQL binaries not found in {services.PG_BIN} (apt-get install postgresql-15)")
-    pg = services.PostgresServer(sandbox_dir / "pg", sandbox_ca).start()
-    yield pg
-    pg.stop()
+def ca_context(sandbox):
+    return ssl.create_default_context(cafile=sandbox.ca.cert_path)
 
 
-@pytest.fixture(scope="session")
-def redis_server(n8n_install, sandbox_dir, sandbox_ca):
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server not found (apt-get install redis-server)")
-    rd = services.RedisServer(sandbox_dir / "redis", sandbox_ca, password=secrets.token_urlsafe(16)).start()
-    yield rd
-    rd.stop()
+# ---- rendering ------------------------------------------------------------------------------------
+def tier_settings(tier, app, **extra):
+    """Test settings for the renderer: secrets, and cluster names matching the clusters created below."""
+    settings = {"app_name": app, "region": "fra", "encryption_key": secrets.token_hex(24),
+                "db_cluster_name": app + "-pg", "valkey_cluster_name": "sbx-valkey", "timezone": "Europe/Amsterdam",
+                "worker_concurrency": 5}
+    if tier == "production":
+        settings["runners_auth_token"] = secrets.token_urlsafe(32)
+    settings.update(extra)
+    return settings
 
 
-# ---- env blocks, as the roles render them for App Platform (bindables resolved) ----------------
-def pg_env(pg: services.PostgresServer, ca: services.SandboxCA, db: str, password: str) -> dict:
-    """DB_* as rendered with ${db.HOSTNAME}... and ${db.CA_CERT} resolved; verification on."""
-    return {
-        "DB_TYPE": "postgresdb",
-        "DB_POSTGRESDB_HOST": "127.0.0.1",
-        "DB_POSTGRESDB_PORT": str(pg.port),
-        "DB_POSTGRESDB_DATABASE": db,
-        "DB_POSTGRESDB_USER": db,
-        "DB_POSTGRESDB_PASSWORD": password,
-        "DB_POSTGRESDB_SSL_ENABLED": "true",
-        "DB_POSTGRESDB_SSL_CA": ca.ca_pem,
-        "DB_POSTGRESDB_SSL_REJECT_UNAUTHORIZED": "true",
-    }
+def render(tier, app, **extra):
+    return _n8n_spec.render_app_spec(tier, tier_settings(tier, app, **extra))
 
 
-def redis_env(rd: services.RedisServer) -> dict:
-    return {
-        "QUEUE_BULL_REDIS_HOST": "127.0.0.1",
-        "QUEUE_BULL_REDIS_PORT": str(rd.port),
-        "QUEUE_BULL_REDIS_PASSWORD": rd.password or "",
-        "QUEUE_BULL_REDIS_TLS": "true",
-    }
+def ensure_clusters(modules, spec):
+    """The managed clusters the spec's databases name, created through the database_cluster module."""
+    for db in spec.get("databases") or []:
+        engine = {"PG": "pg", "VALKEY": "valkey"}[db["engine"]]
+        result = modules("database_cluster", {"name": db["cluster_name"], "engine": engine, "region": "fra1",
+                                              "size": "db-s-1vcpu-1gb", "num_nodes": 1,
+                                              "version": db.get("version")})
+        assert not result.get("failed"), result
 
 
-def make_db(pg, name):
-    password = secrets.token_urlsafe(16)
-    pg.create_database(name, name, password)
-    return password
-
-
-class Stack:
-    """Processes of one app (for the tests: URLs, API client, handles)."""
-
+class Deployed:
     def __init__(self, **kw):
         self.__dict__.update(kw)
 
 
-def _stop_all(procs):
-    runtime.stop_all(procs)
+def deploy(sandbox, modules, spec, timeout=420):
+    """Create the clusters and the app (the app module waits for ACTIVE); returns what the tests need."""
+    ensure_clusters(modules, spec)
+    t0 = time.monotonic()
+    result = modules("app", {"spec": spec, "wait_timeout": timeout})
+    elapsed = time.monotonic() - t0
+    return result, elapsed
 
 
-# ---- stacks ----------------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def runners_stack(n8n_install, sandbox_dir, sandbox_ca, pg_server):
-    """Main in regular mode on PostgreSQL (TLS, verified) with EXTERNAL task runners: broker on
-    0.0.0.0:<free port>, the launcher stand-in pairs the real JS runner with it."""
-    pw = make_db(pg_server, "n8n_runners")
-    port, broker_port, launcher_port = runtime.free_port(), runtime.free_port(), runtime.free_port()
-    token = secrets.token_urlsafe(24)
-    env = {
-        **pg_env(pg_server, sandbox_ca, "n8n_runners", pw),
-        "N8N_ENCRYPTION_KEY": secrets.token_hex(24),
-        "N8N_RUNNERS_MODE": "external",
-        "N8N_RUNNERS_AUTH_TOKEN": token,
-        "N8N_RUNNERS_BROKER_LISTEN_ADDRESS": "0.0.0.0",
-        "N8N_RUNNERS_BROKER_PORT": str(broker_port),
-        "N8N_RUNNERS_TASK_TIMEOUT": "60",
-        "N8N_RUNNERS_TASK_REQUEST_TIMEOUT": "30",
-        "N8N_WEBHOOK_URL": f"http://127.0.0.1:{port}/",
-        "N8N_SECURE_COOKIE": "false",
-        "GENERIC_TIMEZONE": "Europe/Amsterdam",
-    }
-    procs = []
-    try:
-        main = runtime.start_n8n(n8n_install, ["start"], env, sandbox_dir, name="runners-main", port=port)
-        procs.append(main)
-        launcher = runtime.start_launcher(n8n_install, {
-            "N8N_RUNNERS_AUTH_TOKEN": token,
-            "N8N_RUNNERS_TASK_BROKER_URI": f"http://127.0.0.1:{broker_port}",
-            "N8N_RUNNERS_TASK_TIMEOUT": "60",
-            "GENERIC_TIMEZONE": "Europe/Amsterdam",
-        }, sandbox_dir, name="runners-launcher", health_port=launcher_port)
-        procs.append(launcher)
-        boot = main.wait_healthy(timeout=240)
-        launcher.wait_healthy(timeout=30)
-        client = runtime.N8nClient(f"http://127.0.0.1:{port}")
-        client.bootstrap()
-        yield Stack(main=main, launcher=launcher, client=client, port=port, broker_port=broker_port,
-                    launcher_port=launcher_port,
-                    boot_seconds=boot, db="n8n_runners")
-    finally:
-        _stop_all(procs)
+def run_of(sandbox, app_name):
+    """The sandbox's Run (processes) serving the app."""
+    runs = [r for r in sandbox.n8n.runs.values() if r.app_name == app_name and r.phase == "ACTIVE"
+            and not r.cancel.is_set()]
+    assert runs, "no active real-n8n run for " + app_name
+    return runs[-1]
 
 
-@pytest.fixture(scope="session")
-def queue_stack(n8n_install, sandbox_dir, sandbox_ca, pg_server, redis_server):
-    """Queue tier: main (EXECUTIONS_MODE=queue, manual executions offloaded) + one worker, on
-    PostgreSQL (TLS, verified) and TLS-only Redis; the worker's health on its queue health port."""
-    pw = make_db(pg_server, "n8n_queue")
-    port, worker_port = runtime.free_port(), runtime.free_port()
-    common = {
-        **pg_env(pg_server, sandbox_ca, "n8n_queue", pw),
-        **redis_env(redis_server),
-        "EXECUTIONS_MODE": "queue",
-        "N8N_ENCRYPTION_KEY": secrets.token_hex(24),
-        "GENERIC_TIMEZONE": "Europe/Amsterdam",
-        "N8N_RUNNERS_MODE": "internal",
-        # n8n has no Redis CA setting: Node's own CA store is how the sandbox CA gets trusted
-        "NODE_EXTRA_CA_CERTS": str(sandbox_ca.ca_cert),
-    }
-    procs = []
-    try:
-        t0 = time.monotonic()
-        main = runtime.start_n8n(n8n_install, ["start"], {
-            **common, "OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS": "true",
-            "N8N_WEBHOOK_URL": f"http://127.0.0.1:{port}/", "N8N_SECURE_COOKIE": "false",
-        }, sandbox_dir, name="queue-main", port=port)
-        procs.append(main)
-        # start the worker only once main has migrated the database (as a deploy would order it
-        # via health checks; two migrating processes on 2 cores only slow each other down)
-        main_boot = main.wait_healthy(timeout=240)
-        worker = runtime.start_n8n(n8n_install, ["worker", "--concurrency=5"], {
-            **common, "QUEUE_HEALTH_CHECK_ACTIVE": "true",
-        }, sandbox_dir, name="queue-worker", port=worker_port)
-        procs.append(worker)
-        worker_boot = worker.wait_healthy(timeout=240)
-        client = runtime.N8nClient(f"http://127.0.0.1:{port}")
-        client.bootstrap()
-        yield Stack(main=main, worker=worker, client=client, port=port, worker_port=worker_port,
-                    main_boot=main_boot, worker_boot=worker_boot, db="n8n_queue",
-                    total=time.monotonic() - t0, env=common)
-    finally:
-        _stop_all(procs)
+def instance(run, component):
+    return next(i for i in run.instances if i.component == component)
+
+
+def tier_app(sandbox, modules, tier, app, **extra):
+    spec = render(tier, app, **extra)
+    result, elapsed = deploy(sandbox, modules, spec)
+    assert not result.get("failed"), result.get("msg")
+    assert not sandbox.emulator.violations, json.dumps(sandbox.emulator.violations, indent=1)
+    print("\n{0} tier: app module returned ACTIVE after {1:.1f}s".format(tier, elapsed))
+    run = run_of(sandbox, app)
+    url = result["app"]["live_url"]
+    key = sandbox.n8n.operator(app)["api_key"]
+    client = runtime.N8nClient(url, ssl_context=ssl.create_default_context(cafile=sandbox.ca.cert_path))
+    client.api_key = key
+    return Deployed(tier=tier, name=app, spec=spec, result=result, run=run, url=url, client=client,
+                    seconds=elapsed, app_id=result["app"]["id"])
+
+
+def delete_app(modules, app):
+    result = modules("app", {"spec": {"name": app.name}, "state": "absent"})
+    assert not result.get("failed"), result
+
+
+@pytest.fixture(scope="module")
+def simple_app(sandbox, modules):
+    app = tier_app(sandbox, modules, "simple", "sbx-simple")
+    yield app
+    delete_app(modules, app)
+
+
+@pytest.fixture(scope="module")
+def queue_app(sandbox, modules):
+    app = tier_app(sandbox, modules, "queue", "sbx-queue")
+    yield app
+    delete_app(modules, app)
+
+
+@pytest.fixture(scope="module")
+def production_app(sandbox, modules):
+    app = tier_app(sandbox, modules, "production", "sbx-prod", db_num_nodes=2)
+    yield app
+    delete_app(modules, app)

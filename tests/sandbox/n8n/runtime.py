@@ -303,8 +303,9 @@ def start_launcher(inst: N8nInstall, env: dict, workdir: Path, name: str = "n8n-
 class N8nClient:
     """Minimal client for n8n's internal REST API (/rest, cookie auth) and public API (/api/v1)."""
 
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, ssl_context=None):
         self.base = base_url.rstrip("/")
+        self.ssl_context = ssl_context
         self.cookie: str | None = None
         self.api_key: str | None = None
 
@@ -319,7 +320,7 @@ class N8nClient:
         elif self.cookie:
             req.add_header("Cookie", self.cookie)
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as r:
+            with urllib.request.urlopen(req, timeout=timeout, context=self.ssl_context) as r:
                 raw, status, headers = r.read(), r.status, r.headers
         except urllib.error.HTTPError as e:
             raw, status, headers = e.read(), e.code, e.headers
