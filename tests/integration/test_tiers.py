@@ -45,71 +45,71 @@ def apps(emulator, name):
 
 
 def test_production_converges_and_the_second_run_writes_nothing(deploy, emulator, tmp_path):
-    proc, first, writes = deploy("production", "n8n-prod")
+    proc, first, writes = deploy("production", "tier-prod")
     assert first["failed"] == 0 and first["changed"] > 0 and writes
-    (app,) = apps(emulator, "n8n-prod")
+    (app,) = apps(emulator, "tier-prod")
     names = [c["name"] for c in app["spec"].get("services", []) + app["spec"].get("workers", [])]
     assert "n8n-main" in names and any(n.startswith("n8n-runner") for n in names)
-    secrets_file = tmp_path / "n8n-prod.secrets.yml"
+    secrets_file = tmp_path / "tier-prod.secrets.yml"
     assert oct(os.stat(secrets_file).st_mode & 0o777) == "0o600"
     key = yaml.safe_load(secrets_file.read_text())["N8N_ENCRYPTION_KEY"]
-    proc, second, writes = deploy("production", "n8n-prod")
+    proc, second, writes = deploy("production", "tier-prod")
     assert second["changed"] == 0, proc.stdout[-6000:]
     assert writes == [], writes
     assert yaml.safe_load(secrets_file.read_text())["N8N_ENCRYPTION_KEY"] == key
-    rules = [r for r in emulator.store["databases"].values() if r["name"].startswith("n8n-prod")]
+    rules = [r for r in emulator.store["databases"].values() if r["name"].startswith("tier-prod")]
     assert rules
 
 
 def test_check_mode_on_an_empty_account_writes_nothing(deploy, emulator):
-    proc, result, writes = deploy("production", "n8n-check", "--check")
+    proc, result, writes = deploy("production", "tier-check", "--check")
     assert writes == [] and result["failed"] == 0
-    assert apps(emulator, "n8n-check") == []
+    assert apps(emulator, "tier-check") == []
     assert "skipped" in proc.stdout.lower()
 
 
 def test_check_mode_against_a_deployed_app_reports_no_change(deploy, emulator):
-    deploy("simple", "n8n-chk2")
-    proc, result, writes = deploy("simple", "n8n-chk2", "--check")
+    deploy("simple", "tier-chk2")
+    proc, result, writes = deploy("simple", "tier-chk2", "--check")
     assert result["changed"] == 0 and writes == []
 
 
 def test_simple_to_queue_to_production_keeps_the_app_the_database_and_the_key(deploy, emulator, tmp_path):
-    deploy("simple", "n8n-mig")
-    (app,) = apps(emulator, "n8n-mig")
+    deploy("simple", "tier-mig")
+    (app,) = apps(emulator, "tier-mig")
     app_id = app["id"]
     db_ids = {d["id"] for d in emulator.store["databases"].values() if d["engine"] == "pg"}
-    key = yaml.safe_load((tmp_path / "n8n-mig.secrets.yml").read_text())["N8N_ENCRYPTION_KEY"]
-    deploy("queue", "n8n-mig")
-    deploy("production", "n8n-mig")
-    (app,) = apps(emulator, "n8n-mig")
+    key = yaml.safe_load((tmp_path / "tier-mig.secrets.yml").read_text())["N8N_ENCRYPTION_KEY"]
+    deploy("queue", "tier-mig")
+    deploy("production", "tier-mig")
+    (app,) = apps(emulator, "tier-mig")
     assert app["id"] == app_id
     assert {d["id"] for d in emulator.store["databases"].values() if d["engine"] == "pg"} == db_ids
-    assert yaml.safe_load((tmp_path / "n8n-mig.secrets.yml").read_text())["N8N_ENCRYPTION_KEY"] == key
-    deploy("queue", "n8n-mig")  # and back down: Valkey is kept
+    assert yaml.safe_load((tmp_path / "tier-mig.secrets.yml").read_text())["N8N_ENCRYPTION_KEY"] == key
+    deploy("queue", "tier-mig")  # and back down: Valkey is kept
     assert any(d["engine"] == "valkey" for d in emulator.store["databases"].values())
 
 
 def test_a_lost_secrets_file_stops_the_run_before_any_write(deploy, emulator, tmp_path):
-    deploy("simple", "n8n-lost")
-    proc, result, writes = deploy("simple", "n8n-lost", secrets=tmp_path / "elsewhere.yml", check_rc=False)
+    deploy("simple", "tier-lost")
+    proc, result, writes = deploy("simple", "tier-lost", secrets=tmp_path / "elsewhere.yml", check_rc=False)
     assert result["failed"] == 1 and writes == []
     assert "encryption" in proc.stdout.lower()
 
 
 def test_changed_secrets_fail_unless_rotation_is_asked(deploy, emulator, tmp_path):
-    deploy("simple", "n8n-rot")
-    path = tmp_path / "n8n-rot.secrets.yml"
+    deploy("simple", "tier-rot")
+    path = tmp_path / "tier-rot.secrets.yml"
     data = yaml.safe_load(path.read_text())
     data["N8N_ENCRYPTION_KEY"] = "0" * 64
     path.write_text(yaml.safe_dump(data))
-    proc, result, writes = deploy("simple", "n8n-rot", check_rc=False)
+    proc, result, writes = deploy("simple", "tier-rot", check_rc=False)
     assert result["failed"] == 1 and writes == []
 
 
 def test_no_secret_reaches_the_output_with_vvv(deploy, emulator, sandbox, tmp_path):
-    proc, result, _ = deploy("production", "n8n-vvv", "-vvv")
-    secrets = yaml.safe_load((tmp_path / "n8n-vvv.secrets.yml").read_text())
+    proc, result, _ = deploy("production", "tier-vvv", "-vvv")
+    secrets = yaml.safe_load((tmp_path / "tier-vvv.secrets.yml").read_text())
     output = proc.stdout + proc.stderr
     for name, value in secrets.items():
         assert value not in output, name
@@ -118,29 +118,29 @@ def test_no_secret_reaches_the_output_with_vvv(deploy, emulator, sandbox, tmp_pa
 
 
 def test_scale_keeps_the_tier_the_pairing_the_key_and_resizes_the_database_in_place(deploy, emulator, tmp_path):
-    deploy("production", "n8n-scale")
-    (app,) = apps(emulator, "n8n-scale")
-    (pg,) = [d for d in emulator.store["databases"].values() if d["name"] == "n8n-scale-pg"]
-    key = yaml.safe_load((tmp_path / "n8n-scale.secrets.yml").read_text())["N8N_ENCRYPTION_KEY"]
-    proc, result, writes = deploy("scale", "n8n-scale", "-e", "n8n_spec_worker_count=3",
+    deploy("production", "tier-scale")
+    (app,) = apps(emulator, "tier-scale")
+    (pg,) = [d for d in emulator.store["databases"].values() if d["name"] == "tier-scale-pg"]
+    key = yaml.safe_load((tmp_path / "tier-scale.secrets.yml").read_text())["N8N_ENCRYPTION_KEY"]
+    proc, result, writes = deploy("scale", "tier-scale", "-e", "n8n_spec_worker_count=3",
                                   "-e", "n8n_spec_db_size=db-s-2vcpu-4gb")
-    (scaled,) = apps(emulator, "n8n-scale")
+    (scaled,) = apps(emulator, "tier-scale")
     assert scaled["id"] == app["id"]
     runners = [c for c in scaled["spec"].get("workers", []) + scaled["spec"].get("services", [])
                if c["name"].startswith("n8n-runner")]
     assert len(runners) == 3
-    (pg_after,) = [d for d in emulator.store["databases"].values() if d["name"] == "n8n-scale-pg"]
+    (pg_after,) = [d for d in emulator.store["databases"].values() if d["name"] == "tier-scale-pg"]
     assert pg_after["id"] == pg["id"] and pg_after["size"] == "db-s-2vcpu-4gb"
     assert any(w["path"].endswith("/resize") for w in writes)
     assert not any(w["method"] == "POST" and w["path"] == "/v2/databases" for w in writes)
-    assert yaml.safe_load((tmp_path / "n8n-scale.secrets.yml").read_text())["N8N_ENCRYPTION_KEY"] == key
+    assert yaml.safe_load((tmp_path / "tier-scale.secrets.yml").read_text())["N8N_ENCRYPTION_KEY"] == key
 
 
 def test_teardown_needs_confirmation_and_keeps_the_backups(deploy, emulator):
-    deploy("production", "n8n-bye")
-    proc, result, writes = deploy("teardown", "n8n-bye", check_rc=False)
+    deploy("production", "tier-bye")
+    proc, result, writes = deploy("teardown", "tier-bye", check_rc=False)
     assert result["failed"] == 1 and writes == []
-    proc, result, writes = deploy("teardown", "n8n-bye", "-e", "n8n_teardown_confirm=n8n-bye")
-    assert apps(emulator, "n8n-bye") == []
-    assert not [d for d in emulator.store["databases"].values() if d["name"].startswith("n8n-bye")]
+    proc, result, writes = deploy("teardown", "tier-bye", "-e", "n8n_teardown_confirm=tier-bye")
+    assert apps(emulator, "tier-bye") == []
+    assert not [d for d in emulator.store["databases"].values() if d["name"].startswith("tier-bye")]
     assert "kept (backups)" in proc.stdout
