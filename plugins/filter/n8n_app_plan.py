@@ -51,7 +51,7 @@ _value:
       description: Instance size of the main service.
       type: str
     worker_count:
-      description: Number of workers; in production, the number of worker/runner pairs.
+      description: Number of workers (worker/runner pairs with external runners); 0 in the simple tier.
       type: int
     n8n_processes:
       description: Number of n8n processes that open database connections.
@@ -62,8 +62,13 @@ _value:
     valkey:
       description: C(component), C(cluster_name), C(version), C(size); V(null) in the simple tier.
       type: dict
+    runners_mode:
+      description: V(external) (a runner component per n8n process that runs code) or V(internal).
+      type: str
     runner_pairs:
-      description: The C(worker) and C(runner) component names of every production pair.
+      description:
+        - The C(broker) (the n8n component whose task broker the runner uses) and C(runner) component names of
+          every pair; empty with internal runners.
       type: list
       elements: dict
     alert_emails:

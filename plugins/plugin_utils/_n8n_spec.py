@@ -21,6 +21,8 @@ import copy
 import json
 import re
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 # Newest n8n release the sandbox can run for real: 2.41.3 (npm "latest") cannot be
 # installed there (its exact dependency @n8n/agents@0.26.2 is missing), 2.41.1 can.
 DEFAULT_N8N_VERSION = "2.41.1"
@@ -32,9 +34,14 @@ RUNNERS_IMAGE_REPOSITORY = "n8n-io/runners"
 IMAGE_REGISTRY = "ghcr.io"
 
 MAIN_COMPONENT = "n8n-main"
-QUEUE_WORKER_COMPONENT = "n8n-worker"
+MAIN_RUNNER_COMPONENT = "n8n-runner-main"
+QUEUE_WORKER_COMPONENT = "n8n-worker"  # runners_mode=internal only: one autoscalable worker component
 PAIRED_WORKER_PREFIX = "n8n-worker-"
 PAIRED_RUNNER_PREFIX = "n8n-runner-"
+
+# App-level marker of the tier (BUILD_TIME scope: image components have no build, so no n8n
+# process ever sees it). Lets scale.yml and later day-2 playbooks read the tier of a deployed app.
+TIER_ENV_KEY = "APPPLATFORM_N8N_TIER"
 
 N8N_PORT = 5678
 QUEUE_HEALTH_CHECK_PORT = 5678
@@ -46,13 +53,17 @@ PG_CONNECTIONS_PER_GB = 25
 PG_RESERVED_CONNECTIONS = 3
 
 # App Platform limits used by the renderer.
-MAX_WORKER_COUNT = 25  # production renders 2 components per worker
+MAX_WORKER_COUNT = 25  # with external runners every worker is 2 components
 MAX_LIVENESS_FAILURE_THRESHOLD = 50
 
 LOG_LEVELS = ("error", "warn", "info", "debug", "silent")
 LOG_FORMATS = ("text", "json")
 SAVE_DATA_CHOICES = ("all", "none")
 BINARY_DATA_MODES = ("database", "s3")
+# external: every n8n process that executes code gets its own runner component (the default, and
+# the only mode in production). internal: n8n runs the JS runner itself; n8n 2.x deprecates it and
+# logs a warning at every start, but it saves one runner component per n8n process.
+RUNNERS_MODES = ("external", "internal")
 REGIONS = ("atl", "nyc", "sfo", "tor", "ams", "fra", "lon", "blr", "sgp", "syd")
 INSTANCE_SIZES = (
     "apps-s-1vcpu-0.5gb", "apps-s-1vcpu-1gb-fixed", "apps-s-1vcpu-1gb", "apps-s-1vcpu-2gb",
@@ -144,6 +155,7 @@ DEFAULTS = {
     "n8n_version": DEFAULT_N8N_VERSION,
     "encryption_key": None,
     "runners_auth_token": None,
+    "runners_mode": "external",
     "workflows_per_day": 0,
     "instance_size": None,
     "worker_instance_size": None,
@@ -287,7 +299,7 @@ def outdated_setting(key):
 
 
 def paired_names(index):
-    """(worker service, runner worker) names of production pair ``index`` (1-based)."""
+    """(worker service, runner worker) names of queue-tier pair ``index`` (1-based)."""
     return PAIRED_WORKER_PREFIX + str(index), PAIRED_RUNNER_PREFIX + str(index)
 
 
@@ -308,6 +320,22 @@ def _check_int(settings, key, low, high=None):
         _fail("n8n_spec_%s must be an integer, got %r" % (key, value))
     if value < low or (high is not None and value > high):
         _fail("n8n_spec_%s=%d is out of range (%s..%s)" % (key, value, low, high if high is not None else ""))
+
+
+BOOL_SETTINGS = (
+    "multi_main_licensed", "valkey_tls_validate_certificate", "executions_save_manual",
+    "executions_save_on_progress", "executions_prune", "alerts_enabled", "community_packages_reinstall_missing",
+    "s3_licensed", "metrics_enabled",
+)
+
+
+def _check_bool(settings, key):
+    value = settings[key]
+    try:
+        # extra vars (-e key=false) and templated role variables may arrive as strings
+        settings[key] = boolean(value, strict=True)
+    except TypeError:
+        _fail("n8n_spec_%s must be a boolean (true/false), got %r" % (key, value))
 
 
 def _check_version(version):
@@ -350,6 +378,9 @@ def resolve_settings(tier, settings):
     resolved.update({k: v for k, v in settings.items() if v is not None})
     resolved["tier"] = tier
     queue = tier != "simple"
+    for key in BOOL_SETTINGS:
+        if key != "alerts_enabled" or resolved[key] is not None:
+            _check_bool(resolved, key)
 
     name = resolved["app_name"]
     if not name or not COMPONENT_NAME_RE.match(name):
@@ -359,7 +390,12 @@ def resolve_settings(tier, settings):
         _check_choice(resolved, "region", REGIONS)
     resolved["n8n_version"] = _check_version(resolved["n8n_version"])
 
-    for key in ("encryption_key",) + (("runners_auth_token",) if tier == "production" else ()):
+    _check_choice(resolved, "runners_mode", RUNNERS_MODES)
+    if tier == "production" and resolved["runners_mode"] != "external":
+        _fail("n8n_spec_runners_mode=%s: the production tier runs code in external task runners only "
+              "(internal mode is deprecated by n8n 2.x and gives no isolation)" % resolved["runners_mode"])
+    required = ("encryption_key",) + (("runners_auth_token",) if resolved["runners_mode"] == "external" else ())
+    for key in required:
         value = resolved[key]
         if not isinstance(value, str) or not value or value.startswith("<"):
             _fail("n8n_spec_%s is required for the %s tier (the renderer never generates it; the "
@@ -534,10 +570,13 @@ def _common_n8n_envs(s):
             env("N8N_EXTERNAL_STORAGE_S3_ACCESS_KEY", s["s3_access_key"], secret=True),
             env("N8N_EXTERNAL_STORAGE_S3_ACCESS_SECRET", s["s3_secret_key"], secret=True),
         ]
+    if s["runners_mode"] == "external":
+        envs += [env("N8N_RUNNERS_MODE", "external"),
+                 env("N8N_RUNNERS_AUTH_TOKEN", s["runners_auth_token"], secret=True)]
+    else:
+        envs.append(env("N8N_RUNNERS_MODE", "internal"))
     if s["tier"] == "simple":
         envs.append(env("EXECUTIONS_MODE", "regular"))
-        # main executes everything itself; the n8n image has no launcher, so internal mode.
-        envs.append(env("N8N_RUNNERS_MODE", "internal"))
     else:
         vk = s["valkey_component"]
         envs += [
@@ -550,12 +589,20 @@ def _common_n8n_envs(s):
         ]
         if not s["valkey_tls_validate_certificate"]:
             envs.append(env("QUEUE_BULL_REDIS_TLS_VALIDATE_CERTIFICATE", False))
-        if s["tier"] == "production":
-            envs += [env("N8N_RUNNERS_MODE", "external"),
-                     env("N8N_RUNNERS_AUTH_TOKEN", s["runners_auth_token"], secret=True)]
-        else:
-            envs.append(env("N8N_RUNNERS_MODE", "internal"))
     return envs
+
+
+def _broker_envs(s):
+    """Envs of an n8n process whose task broker an external runner component connects to."""
+    if s["runners_mode"] != "external":
+        return []
+    return [env("N8N_RUNNERS_BROKER_LISTEN_ADDRESS", "0.0.0.0"),
+            env("N8N_RUNNERS_BROKER_PORT", RUNNERS_BROKER_PORT)]
+
+
+def _main_runs_code(s):
+    # In the queue tiers main offloads manual executions to the workers and starts no broker.
+    return s["tier"] == "simple"
 
 
 def _main_envs(s):
@@ -563,7 +610,9 @@ def _main_envs(s):
         env("N8N_PORT", N8N_PORT),
         env("N8N_PROXY_HOPS", 1),
     ]
-    if s["tier"] != "simple":
+    if _main_runs_code(s):
+        envs += _broker_envs(s)
+    else:
         # Manual executions run on workers, so main starts no task broker and needs no runner.
         envs.append(env("OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS", True))
     if s["main_instance_count"] > 1:
@@ -579,15 +628,12 @@ def _main_envs(s):
     return _with_extra(s, envs)
 
 
-def _worker_envs(s, broker=False):
+def _worker_envs(s):
     envs = _common_n8n_envs(s) + [
         env("QUEUE_HEALTH_CHECK_ACTIVE", True),
         env("QUEUE_HEALTH_CHECK_PORT", QUEUE_HEALTH_CHECK_PORT),
         env("N8N_GRACEFUL_SHUTDOWN_TIMEOUT", s["graceful_shutdown_seconds"]),
-    ]
-    if broker:
-        envs += [env("N8N_RUNNERS_BROKER_LISTEN_ADDRESS", "0.0.0.0"),
-                 env("N8N_RUNNERS_BROKER_PORT", RUNNERS_BROKER_PORT)]
+    ] + _broker_envs(s)
     return _with_extra(s, envs)
 
 
@@ -650,6 +696,9 @@ def _main_service(s):
         "liveness_health_check": dict(MAIN_LIVENESS),
         "envs": _main_envs(s),
     }
+    if _main_runs_code(s) and s["runners_mode"] == "external":
+        # Its runner must reach this instance: simple never has more than one main.
+        service["internal_ports"] = [RUNNERS_BROKER_PORT]
     service.update(_component_alerts(s))
     return service
 
@@ -674,7 +723,7 @@ def _queue_worker(s):
 
 
 def _paired_worker_service(s, index):
-    name, _runner = paired_names(index)
+    name = paired_names(index)[0]
     service = {
         "name": name,
         "image": _image(N8N_IMAGE_REPOSITORY, s["n8n_version"]),
@@ -686,21 +735,20 @@ def _paired_worker_service(s, index):
         "health_check": dict(WORKER_READINESS),
         "liveness_health_check": dict(WORKER_LIVENESS),
         "termination": dict(_termination(s), drain_seconds=15),
-        "envs": _worker_envs(s, broker=True),
+        "envs": _worker_envs(s),
     }
     service.update(_component_alerts(s))
     return service
 
 
-def _paired_runner(s, index):
-    worker_name, name = paired_names(index)
+def _runner(s, name, broker_component):
     runner = {
         "name": name,
         "image": _image(RUNNERS_IMAGE_REPOSITORY, s["n8n_version"]),
         "instance_size_slug": s["runner_instance_size"],
         "instance_count": 1,
         "liveness_health_check": dict(RUNNER_LIVENESS),
-        "envs": _runner_envs(s, worker_name),
+        "envs": _runner_envs(s, broker_component),
     }
     runner.update(_component_alerts(s))
     return runner
@@ -749,16 +797,21 @@ def render_app_spec_from_resolved(s):
     spec["ingress"] = _ingress()
     services = [_main_service(s)]
     workers = []
-    if s["tier"] == "queue":
+    external = s["runners_mode"] == "external"
+    if _main_runs_code(s) and external:
+        workers.append(_runner(s, MAIN_RUNNER_COMPONENT, MAIN_COMPONENT))
+    if s["tier"] != "simple" and not external:
         workers.append(_queue_worker(s))
-    elif s["tier"] == "production":
+    elif s["tier"] != "simple":
         for index in range(1, s["worker_count"] + 1):
+            worker_name, runner_name = paired_names(index)
             services.append(_paired_worker_service(s, index))
-            workers.append(_paired_runner(s, index))
+            workers.append(_runner(s, runner_name, worker_name))
     spec["services"] = services
     if workers:
         spec["workers"] = workers
     spec["databases"] = _databases(s)
+    spec["envs"] = [dict(env(TIER_ENV_KEY, s["tier"]), scope="BUILD_TIME")]
     return spec
 
 
@@ -771,7 +824,11 @@ def render_plan(tier, settings):
     """Resolved, non-secret facts about a deployment, for the roles that create infrastructure."""
     s = resolve_settings(tier, settings)
     render_app_spec_from_resolved(s)  # same refusals as the spec, so callers can validate without secrets
-    pairs = [dict(zip(("worker", "runner"), paired_names(i))) for i in range(1, s["worker_count"] + 1)]
+    pairs = []
+    if s["runners_mode"] == "external":
+        if _main_runs_code(s):
+            pairs.append({"broker": MAIN_COMPONENT, "runner": MAIN_RUNNER_COMPONENT})
+        pairs += [dict(zip(("broker", "runner"), paired_names(i))) for i in range(1, s["worker_count"] + 1)]
     return {
         "tier": tier,
         "app_name": s["app_name"],
@@ -790,7 +847,8 @@ def render_plan(tier, settings):
             "component": s["valkey_component"], "cluster_name": s["valkey_cluster_name"],
             "version": str(s["valkey_version"]), "size": s["valkey_size"],
         },
-        "runner_pairs": pairs if tier == "production" else [],
+        "runners_mode": s["runners_mode"],
+        "runner_pairs": pairs,
         "alert_emails": list(s["alert_emails"]) if s["alerts_enabled"] else [],
         "url": None if not s["domain"] else "https://" + s["domain"],
     }

@@ -107,6 +107,25 @@ def test_changed_secrets_fail_unless_rotation_is_asked(deploy, emulator, tmp_pat
     assert result["failed"] == 1 and writes == []
 
 
+def test_with_a_vault_password_the_secrets_file_is_an_ansible_vault_file(deploy, emulator, tmp_path):
+    from ansible.parsing.vault import VaultLib, VaultSecret
+
+    password = tmp_path / "vault-pass"
+    password.write_text("tier-vault-password\n")
+    path = tmp_path / "tier-vault.secrets.yml"
+    deploy("simple", "tier-vault", "--vault-password-file", str(password))
+    raw = path.read_text()
+    assert raw.startswith("$ANSIBLE_VAULT;1.1;AES256") and oct(os.stat(path).st_mode & 0o777) == "0o600"
+    secrets = yaml.safe_load(VaultLib([("default", VaultSecret(b"tier-vault-password"))]).decrypt(raw))
+    assert len(secrets["N8N_ENCRYPTION_KEY"]) == 64
+    proc, again, writes = deploy("simple", "tier-vault", "--vault-password-file", str(password))
+    assert again["changed"] == 0 and writes == [] and path.read_text() == raw
+    # without the password the run stops at the secrets, before any write, and says why
+    proc, result, writes = deploy("simple", "tier-vault", check_rc=False)
+    assert result["failed"] == 1 and writes == []
+    assert "encrypted with Ansible Vault but no vault password is configured" in proc.stdout
+
+
 def test_no_secret_reaches_the_output_with_vvv(deploy, emulator, sandbox, tmp_path):
     proc, result, _ = deploy("production", "tier-vvv", "-vvv")
     secrets = yaml.safe_load((tmp_path / "tier-vvv.secrets.yml").read_text())
@@ -134,6 +153,18 @@ def test_scale_keeps_the_tier_the_pairing_the_key_and_resizes_the_database_in_pl
     assert any(w["path"].endswith("/resize") for w in writes)
     assert not any(w["method"] == "POST" and w["path"] == "/v2/databases" for w in writes)
     assert yaml.safe_load((tmp_path / "tier-scale.secrets.yml").read_text())["N8N_ENCRYPTION_KEY"] == key
+
+
+def test_scale_reads_the_tier_marker_so_a_queue_app_stays_queue(deploy, emulator):
+    deploy("queue", "tier-scq")
+    proc, result, writes = deploy("scale", "tier-scq", "-e", "n8n_spec_worker_count=2")
+    (app,) = apps(emulator, "tier-scq")
+    assert {"key": "APPPLATFORM_N8N_TIER", "value": "queue", "scope": "BUILD_TIME", "type": "GENERAL"} \
+        in app["spec"]["envs"]
+    assert sorted(c["name"] for c in app["spec"]["services"]) == ["n8n-main", "n8n-worker-1", "n8n-worker-2"]
+    (pg,) = [d for d in emulator.store["databases"].values() if d["name"] == "tier-scq-pg"]
+    assert pg["num_nodes"] == 1  # not migrated to production's HA cluster
+    assert not any("/v2/spaces/keys" in w["path"] for w in writes)
 
 
 def test_teardown_needs_confirmation_and_keeps_the_backups(deploy, emulator):

@@ -74,9 +74,7 @@ def tier_settings(tier, app, **extra):
     """Test settings for the renderer: secrets, and cluster names matching the clusters created below."""
     settings = {"app_name": app, "region": "fra", "encryption_key": secrets.token_hex(24),
                 "db_cluster_name": app + "-pg", "valkey_cluster_name": "sbx-valkey", "timezone": "Europe/Amsterdam",
-                "worker_concurrency": 5}
-    if tier == "production":
-        settings["runners_auth_token"] = secrets.token_urlsafe(32)
+                "worker_concurrency": 5, "runners_auth_token": secrets.token_urlsafe(32)}
     settings.update(extra)
     return settings
 

@@ -21,17 +21,13 @@ IGNORED_DEPRECATIONS = {
     "N8N_COMPRESSION_NODE_MAX_ZIP_ENTRIES": "n8n's notice that its default changes; not rendered",
 }
 # Deprecated settings the renderer still renders, found by these tests and reported (not silently ignored:
-# the tests assert that exactly these show up, so a fix or a new one is noticed).
-KNOWN_RENDERED_DEPRECATIONS = {
-    # simple and queue tiers run the task runner inside n8n (the n8n image has no launcher); n8n 2.41
-    # deprecates internal mode.  Only the production tier (external runners) is free of it.
-    "N8N_RUNNERS_MODE": "internal",
-}
+# the tests assert that exactly these show up, so a fix or a new one is noticed).  Empty since every tier
+# renders external task runners (N8N_RUNNERS_MODE=internal, the old simple/queue default, was one).
+KNOWN_RENDERED_DEPRECATIONS = {}
 # Log lines that look alarming but are expected in the sandbox (listed, not hidden):
 EXPECTED_NOISE = (
     "Postgres 15 is not supported",        # the sandbox's PostgreSQL is 15; DO's managed PostgreSQL is 17
     "getaddrinfo ENOTFOUND api.n8n.io",    # no internet: n8n's MCP registry refresh fails
-    "Failed to start Python task runner",  # internal mode: no Python runner venv in the npm install
 )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import stat
 import urllib.request
 
@@ -89,7 +90,25 @@ def test_run_logs_are_n8ns_through_app_logs(simple_app, run_module):
 
 def test_no_deprecation_for_a_rendered_setting(simple_app):
     found = helpers.assert_no_rendered_deprecations(simple_app.run)
-    print("\nknown rendered deprecations: " + json.dumps(found))
+    assert not found, found  # external runner: nothing deprecated at all
+    print("\nrendered deprecations: " + json.dumps(found))
+
+
+def test_code_node_runs_in_mains_own_external_runner(simple_app, ca_context):
+    """Main executes everything itself in this tier, so it hosts the broker its one runner connects to."""
+    app = simple_app
+    main = instance(app.run, "n8n-main")
+    runner = instance(app.run, "n8n-runner-main")
+    assert runner.env["N8N_RUNNERS_TASK_BROKER_URI"] == "http://127.0.0.1:{0}".format(main.port(5679))
+    path = "simple-code-" + secrets.token_hex(4)
+    wid = helpers.create_and_activate(app.client, helpers.webhook_code_workflow(
+        path, "return [{json: {sum: 20 + 22, proc: typeof process}}];"))
+    st, body = helpers.call_webhook(app.url, path, ca_context)
+    assert st == 200 and body["sum"] == 42, body
+    assert body["proc"] == "undefined"
+    assert helpers.executions(app.client, wid)[0]["status"] == "success"
+    assert 'Registered runner "JS Task Runner"' in main.process.log_text()
+    assert "exchanged auth token for a grant token" in runner.process.log_text()
 
 
 def test_wrong_ca_fails_with_n8ns_own_error(simple_app, n8n_install, tmp_path):

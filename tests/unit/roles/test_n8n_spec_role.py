@@ -7,16 +7,13 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from ansible_collections.appplatform.n8n.plugins.plugin_utils import _n8n_spec as m
+from ansible_collections.appplatform.n8n.tests.unit.playbook_helpers import needs_ansible_playbook, run_playbook
 
 ROLE = Path(__file__).resolve().parents[3] / "roles" / "n8n_spec"
 
@@ -52,30 +49,10 @@ def test_role_hands_every_setting_to_the_filters():
     assert settings == {k: "{{ n8n_spec_%s }}" % k for k in m.DEFAULTS}
 
 
-def _ansible_playbook():
-    candidate = Path(sys.executable).with_name("ansible-playbook")
-    return str(candidate) if candidate.exists() else shutil.which("ansible-playbook")
-
-
-def _run_playbook(tmp_path, plays, *extra_args):
-    """Run plays against localhost with this clone installed as appplatform.n8n."""
-    collections = tmp_path / "collections" / "ansible_collections" / "appplatform"
-    collections.mkdir(parents=True)
-    (collections / "n8n").symlink_to(ROLE.parents[1], target_is_directory=True)
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(yaml.safe_dump(plays), encoding="utf-8")
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(tmp_path / "collections"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_HOME=str(tmp_path / "home"))
-    cmd = [_ansible_playbook(), "-i", "localhost,", "-c", "local",
-           "-e", "ansible_python_interpreter=" + sys.executable] + list(extra_args) + [str(playbook)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
-    return proc.returncode, proc.stdout + proc.stderr
-
-
-@pytest.mark.skipif(_ansible_playbook() is None, reason="ansible-playbook is not installed")
+@needs_ansible_playbook
 def test_role_renders_production_without_printing_secrets(tmp_path):
     out_file = tmp_path / "spec.json"
-    returncode, output = _run_playbook(tmp_path, [{
+    returncode, output = run_playbook(tmp_path, [{
         "hosts": "localhost", "gather_facts": False,
         "vars": {"n8n_spec_tier": "production", "n8n_spec_app_name": "n8n-role",
                  "n8n_spec_encryption_key": "ROLE-KEY-SENTINEL-1", "n8n_spec_runners_auth_token": "ROLE-TOKEN-SENTINEL-2",
@@ -94,13 +71,26 @@ def test_role_renders_production_without_printing_secrets(tmp_path):
         "runners_auth_token": "ROLE-TOKEN-SENTINEL-2", "worker_count": 2})
 
 
-@pytest.mark.skipif(_ansible_playbook() is None, reason="ansible-playbook is not installed")
+@needs_ansible_playbook
 def test_role_refusal_is_visible_despite_no_log(tmp_path):
-    returncode, output = _run_playbook(tmp_path, [{
+    returncode, output = run_playbook(tmp_path, [{
         "hosts": "localhost", "gather_facts": False,
         "vars": {"n8n_spec_tier": "queue", "n8n_spec_app_name": "n8n-role", "n8n_spec_encryption_key": "k",
-                 "n8n_spec_extra_env": {"N8N_BASIC_AUTH_ACTIVE": "true"}},
+                 "n8n_spec_runners_auth_token": "t", "n8n_spec_extra_env": {"N8N_BASIC_AUTH_ACTIVE": "true"}},
         "roles": ["appplatform.n8n.n8n_spec"],
     }])
     assert returncode != 0
     assert "N8N_INSTANCE_OWNER_" in output
+
+
+@needs_ansible_playbook
+def test_role_reads_booleans_given_as_extra_var_strings(tmp_path):
+    returncode, output = run_playbook(tmp_path, [{
+        "hosts": "localhost", "gather_facts": False,
+        "vars": {"n8n_spec_tier": "production", "n8n_spec_app_name": "n8n-role", "n8n_spec_encryption_key": "k",
+                 "n8n_spec_runners_auth_token": "t"},
+        "roles": ["appplatform.n8n.n8n_spec"],
+        "tasks": [{"ansible.builtin.assert": {"that": ["n8n_app_spec.alerts is not defined",
+                                                        "n8n_app_plan.alert_emails == []"]}}],
+    }], "-e", "n8n_spec_alerts_enabled=false")
+    assert returncode == 0, output

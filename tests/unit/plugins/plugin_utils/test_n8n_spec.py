@@ -197,11 +197,18 @@ def test_missing_encryption_key_is_refused_never_generated(key):
         m.render_app_spec("simple", dict(base_settings(), encryption_key=key))
 
 
-def test_production_requires_the_runners_token():
+@pytest.mark.parametrize("tier", TIERS)
+def test_external_runners_require_the_runners_token(tier):
     with pytest.raises(m.N8nSpecError, match="n8n_spec_runners_auth_token is required"):
-        m.render_app_spec("production", dict(base_settings(), runners_auth_token=None))
-    # the other tiers do not use it
-    assert m.render_app_spec("queue", dict(base_settings(), runners_auth_token=None))
+        m.render_app_spec(tier, dict(base_settings(), runners_auth_token=None))
+
+
+@pytest.mark.parametrize("tier", ["simple", "queue"])
+def test_internal_runners_need_no_token(tier):
+    spec = m.render_app_spec(tier, dict(base_settings(), runners_auth_token=None, runners_mode="internal"))
+    assert runner_components(spec) == []
+    for comp in n8n_components(spec):
+        assert "N8N_RUNNERS_AUTH_TOKEN" not in envs(comp)
 
 
 @pytest.mark.parametrize("tier", TIERS)
@@ -285,7 +292,7 @@ def test_owner_bootstrap_is_rendered_on_main_only():
     assert main["N8N_INSTANCE_OWNER_PASSWORD_HASH"] == {"key": "N8N_INSTANCE_OWNER_PASSWORD_HASH", "value": OWNER_HASH,
                                                         "scope": "RUN_TIME", "type": "SECRET"}
     assert main["N8N_INSTANCE_OWNER_FIRST_NAME"]["value"] == "Ada"
-    assert "N8N_INSTANCE_OWNER_EMAIL" not in envs(component(spec, "n8n-worker"))
+    assert "N8N_INSTANCE_OWNER_EMAIL" not in envs(component(spec, "n8n-worker-1"))
     assert "N8N_INSTANCE_OWNER_EMAIL" not in envs(component(render("queue"), "n8n-main"))
 
 
@@ -354,18 +361,31 @@ def test_workers_have_liveness_on_the_queue_health_port(tier):
 
 # --------------------------------------------------------------------------- tiers
 
-def test_simple_tier_is_one_main_and_managed_postgres():
+def test_simple_tier_is_one_main_its_runner_and_managed_postgres():
     spec = render("simple")
-    assert [c["name"] for c in all_components(spec)] == ["n8n-main"]
-    assert "workers" not in spec
+    assert [c["name"] for c in all_components(spec)] == ["n8n-main", "n8n-runner-main"]
     main = spec["services"][0]
     assert main["instance_count"] == 1 and "autoscaling" not in main
     assert main["http_port"] == 5678
+    # main executes everything itself, so it hosts the task broker its own runner connects to
+    assert main["internal_ports"] == [5679]
+    assert env_values(main)["N8N_RUNNERS_BROKER_LISTEN_ADDRESS"] == "0.0.0.0"
+    runner = component(spec, "n8n-runner-main")
+    assert runner in spec["workers"] and runner["instance_count"] == 1
+    assert env_values(runner)["N8N_RUNNERS_TASK_BROKER_URI"] == "http://n8n-main:5679"
     assert [(d["engine"], d["production"]) for d in spec["databases"]] == [("PG", True)]
     values = env_values(main)
     assert values["EXECUTIONS_MODE"] == "regular"
     assert values["N8N_DEFAULT_BINARY_DATA_MODE"] == "database"  # filesystem is ephemeral on App Platform
     assert not any(k.startswith("QUEUE_BULL_") for k in values)
+    assert "OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS" not in values  # a queue-mode setting
+
+
+def test_simple_tier_with_internal_runners_is_one_component():
+    spec = render("simple", runners_mode="internal")
+    assert [c["name"] for c in all_components(spec)] == ["n8n-main"]
+    assert "workers" not in spec and "internal_ports" not in spec["services"][0]
+    assert env_values(spec["services"][0])["N8N_RUNNERS_MODE"] == "internal"
 
 
 def test_simple_tier_refuses_more_than_one_main_even_with_a_licence():
@@ -378,14 +398,16 @@ def test_queue_tier_main_workers_and_valkey(workers, concurrency):
     spec = render("queue", worker_count=workers, worker_concurrency=concurrency, valkey_cluster_name="vk")
     main = component(spec, "n8n-main")
     assert main["instance_count"] == 1 and "autoscaling" not in main
-    assert [s["name"] for s in spec["services"]] == ["n8n-main"]
-    worker = component(spec, "n8n-worker")
-    assert worker in spec["workers"]
-    assert worker["instance_count"] == workers
-    assert worker["run_command"] == "n8n worker --concurrency=%d" % concurrency
+    paired = ["n8n-worker-%d" % i for i in range(1, workers + 1)]
+    assert [s["name"] for s in spec["services"]] == ["n8n-main"] + paired
+    assert [w["name"] for w in spec["workers"]] == ["n8n-runner-%d" % i for i in range(1, workers + 1)]
+    for name in paired:
+        worker = component(spec, name)
+        assert worker["instance_count"] == 1
+        assert worker["run_command"] == "n8n worker --concurrency=%d" % concurrency
     assert spec["databases"][1] == {"name": "n8n-valkey", "engine": "VALKEY", "version": "8", "production": True,
                                     "cluster_name": "vk"}
-    for comp in (main, worker):
+    for comp in n8n_components(spec):
         values = env_values(comp)
         assert values["EXECUTIONS_MODE"] == "queue"
         assert values["QUEUE_BULL_REDIS_HOST"] == "${n8n-valkey.HOSTNAME}"
@@ -396,6 +418,34 @@ def test_queue_tier_main_workers_and_valkey(workers, concurrency):
         assert "QUEUE_BULL_REDIS_TLS_VALIDATE_CERTIFICATE" not in values  # n8n's default: verify
         assert values["N8N_DEFAULT_BINARY_DATA_MODE"] == "database"
     assert env_values(main)["OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS"] == "true"
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_queue_tier_with_internal_runners_is_one_autoscalable_worker_component(workers):
+    spec = render("queue", worker_count=workers, runners_mode="internal")
+    assert [s["name"] for s in spec["services"]] == ["n8n-main"]
+    worker = component(spec, "n8n-worker")
+    assert worker in spec["workers"] and worker["instance_count"] == workers
+    assert runner_components(spec) == [] and m.runner_targets(spec) == []
+    for comp in n8n_components(spec):
+        values = env_values(comp)
+        assert values["N8N_RUNNERS_MODE"] == "internal"
+        assert "N8N_RUNNERS_BROKER_LISTEN_ADDRESS" not in values
+        assert "internal_ports" not in comp
+
+
+def test_internal_runners_are_refused_in_production():
+    with pytest.raises(m.N8nSpecError, match="external task runners only"):
+        render("production", runners_mode="internal")
+    with pytest.raises(m.N8nSpecError, match="runners_mode"):
+        render("queue", runners_mode="sidecar")
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_no_tier_renders_the_deprecated_internal_runner_mode_by_default(tier):
+    # n8n 2.x logs "Internal task runner mode is deprecated" for N8N_RUNNERS_MODE=internal (or unset)
+    for comp in n8n_components(render(tier, worker_count=2)):
+        assert env_values(comp)["N8N_RUNNERS_MODE"] == "external"
 
 
 def test_valkey_certificate_validation_can_be_turned_off_explicitly():
@@ -446,8 +496,10 @@ def test_filesystem_binary_data_is_refused():
 
 # --------------------------------------------------------------------------- production
 
-def test_production_runners_are_external_with_a_shared_secret_token():
-    spec = render("production", worker_count=2)
+@pytest.mark.parametrize("tier", TIERS)
+def test_runners_are_external_with_a_shared_secret_token(tier):
+    spec = render(tier, worker_count=2)
+    assert runner_components(spec)
     for comp in n8n_components(spec):
         entries = envs(comp)
         assert entries["N8N_RUNNERS_MODE"]["value"] == "external"
@@ -459,8 +511,9 @@ def test_production_runners_are_external_with_a_shared_secret_token():
         assert envs(runner)["N8N_RUNNERS_AUTH_TOKEN"]["type"] == "SECRET"
 
 
-def test_production_worker_services_expose_the_broker_internally():
-    spec = render("production", worker_count=2)
+@pytest.mark.parametrize("tier", ["queue", "production"])
+def test_worker_services_expose_the_broker_internally(tier):
+    spec = render(tier, worker_count=2)
     for index in (1, 2):
         worker = component(spec, "n8n-worker-%d" % index)
         assert worker in spec["services"]
@@ -477,8 +530,9 @@ def test_production_worker_services_expose_the_broker_internally():
         assert runner["liveness_health_check"]["port"] == 5680
 
 
-def test_production_main_offloads_so_it_needs_no_broker_or_runner():
-    spec = render("production", worker_count=3)
+@pytest.mark.parametrize("tier", ["queue", "production"])
+def test_queue_tier_main_offloads_so_it_needs_no_broker_or_runner(tier):
+    spec = render(tier, worker_count=3)
     main = component(spec, "n8n-main")
     values = env_values(main)
     assert values["OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS"] == "true"
@@ -544,8 +598,12 @@ def _instances_can_exceed_one(comp):
 
 @pytest.mark.parametrize("tier", TIERS)
 @pytest.mark.parametrize("workers", range(1, 9))
-def test_no_runner_points_at_a_component_that_can_have_more_than_one_instance(tier, workers):
-    spec = render(tier, worker_count=workers)
+@pytest.mark.parametrize("multi_main", [False, True])
+def test_no_runner_points_at_a_component_that_can_have_more_than_one_instance(tier, workers, multi_main):
+    if multi_main and tier == "simple":
+        pytest.skip("the simple tier never has more than one main")
+    extra = {"main_instance_count": 3, "multi_main_licensed": True} if multi_main else {}
+    spec = render(tier, worker_count=workers, **extra)
     services = {s["name"]: s for s in spec["services"]}
     targets = m.runner_targets(spec)
     assert len(targets) == len(runner_components(spec))
@@ -557,19 +615,20 @@ def test_no_runner_points_at_a_component_that_can_have_more_than_one_instance(ti
         assert 5679 in broker.get("internal_ports", [])
         assert env_values(broker)["N8N_RUNNERS_BROKER_LISTEN_ADDRESS"] == "0.0.0.0"
         assert not _instances_can_exceed_one(runner)
-    # one runner per broker, never shared
+    # one runner per broker, never shared, and every n8n process that executes code has one
     assert len({t for _r, t in targets}) == len(targets)
-    if tier == "production":
+    if tier == "simple":
+        assert targets == [("n8n-runner-main", "n8n-main")]
+    else:
         assert len(targets) == workers
         executing = [c["name"] for c in n8n_components(spec) if c["name"] != "n8n-main"]
         assert sorted(executing) == sorted(t for _r, t in targets)
-    else:
-        assert targets == []
 
 
-def test_scaling_production_adds_or_removes_whole_pairs_with_stable_names():
-    three = render("production", worker_count=3)
-    five = render("production", worker_count=5)
+@pytest.mark.parametrize("tier", ["queue", "production"])
+def test_scaling_adds_or_removes_whole_pairs_with_stable_names(tier):
+    three = render(tier, worker_count=3)
+    five = render(tier, worker_count=5)
     names3 = [c["name"] for c in all_components(three)]
     names5 = [c["name"] for c in all_components(five)]
     assert set(names3) < set(names5)
@@ -661,7 +720,7 @@ def test_capacity_presets_pick_default_sizes(per_day, instance, db_size, workers
     assert (plan["instance_size"], plan["postgres"]["size"], plan["worker_count"]) == (instance, db_size, workers)
     spec = render("queue", workflows_per_day=per_day)
     assert component(spec, "n8n-main")["instance_size_slug"] == instance
-    assert component(spec, "n8n-worker")["instance_count"] == workers
+    assert len([c for c in spec["services"] if c["name"].startswith("n8n-worker-")]) == workers
 
 
 def test_explicit_sizes_override_the_preset():
@@ -695,6 +754,9 @@ def test_every_env_passes_the_app_platform_env_schema(tier):
             assert isinstance(entry["value"], str)
             assert entry["scope"] == "RUN_TIME"
             assert entry["type"] in ("GENERAL", "SECRET")
+    # the only app-level env is the tier marker, at BUILD_TIME so no n8n process reads it
+    assert spec["envs"] == [{"key": "APPPLATFORM_N8N_TIER", "value": tier, "scope": "BUILD_TIME",
+                             "type": "GENERAL"}]
 
 
 def test_rendering_is_deterministic_and_does_not_mutate_input():
@@ -706,10 +768,13 @@ def test_rendering_is_deterministic_and_does_not_mutate_input():
 
 def test_plan_shape_per_tier():
     simple = m.render_plan("simple", base_settings())
-    assert simple["valkey"] is None and simple["runner_pairs"] == [] and simple["worker_count"] == 0
+    assert simple["valkey"] is None and simple["worker_count"] == 0
+    assert simple["runner_pairs"] == [{"broker": "n8n-main", "runner": "n8n-runner-main"}]
+    assert m.render_plan("simple", base_settings(runners_mode="internal"))["runner_pairs"] == []
     prod = m.render_plan("production", base_settings(worker_count=2))
-    assert prod["runner_pairs"] == [{"worker": "n8n-worker-1", "runner": "n8n-runner-1"},
-                                    {"worker": "n8n-worker-2", "runner": "n8n-runner-2"}]
+    assert prod["runners_mode"] == "external"
+    assert prod["runner_pairs"] == [{"broker": "n8n-worker-1", "runner": "n8n-runner-1"},
+                                    {"broker": "n8n-worker-2", "runner": "n8n-runner-2"}]
     assert prod["valkey"]["cluster_name"] == "n8n-test-valkey"
     assert ENCRYPTION_KEY not in json.dumps(prod) and RUNNERS_TOKEN not in json.dumps(prod)
 
@@ -719,3 +784,23 @@ def test_integers_given_as_extra_var_strings_are_accepted():
     assert plan["worker_count"] == 3
     with pytest.raises(m.N8nSpecError, match="must be an integer"):
         m.render_plan("queue", base_settings(worker_count="three"))
+
+
+@pytest.mark.parametrize("given, expected", [("false", "false"), ("False", "false"), ("no", "false"),
+                                             ("true", "true"), ("yes", "true"), (False, "false"), (True, "true")])
+def test_booleans_given_as_extra_var_strings_are_accepted(given, expected):
+    spec = render("queue", metrics_enabled=given, executions_prune=given)
+    main = env_values(component(spec, "n8n-main"))
+    assert main["EXECUTIONS_DATA_PRUNE"] == expected
+    assert ("N8N_METRICS" in main) is (expected == "true")
+
+
+@pytest.mark.parametrize("key", ["metrics_enabled", "alerts_enabled", "multi_main_licensed"])
+def test_non_booleans_are_refused_for_boolean_settings(key):
+    with pytest.raises(m.N8nSpecError, match="n8n_spec_%s must be a boolean" % key):
+        render("queue", **{key: "maybe"})
+
+
+def test_alerts_given_as_a_false_string_are_off():
+    # a non-empty string is truthy: without coercion "false" would switch the alerts on
+    assert "alerts" not in render("production", alerts_enabled="false")
