@@ -89,6 +89,19 @@ options:
       - Send the plaintext secret values and deploy even when the fingerprint says they did not change.
     type: bool
     default: false
+  protect_secrets:
+    description:
+      - Fail before any change when this run would change the value of a secret the app already holds (see
+        RV(secrets_changed)), unless the secret is listed in O(rotate_secrets). For secrets whose loss is costly,
+        such as n8n's C(N8N_ENCRYPTION_KEY).
+    type: bool
+    default: false
+  rotate_secrets:
+    description:
+      - With O(protect_secrets=true), names of the secrets this run may change (a deliberate rotation).
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - appplatform.n8n.digitalocean
   - appplatform.n8n.digitalocean.action_group
@@ -180,7 +193,7 @@ secrets_changed:
       added or removed are not listed. When the app has no usable fingerprint (created elsewhere, or
       O(secrets_fingerprint_key) changed), every secret name is listed if anything differs. Empty when the app
       does not exist.
-    - Lets a playbook refuse, in check mode and before any change, to deploy a changed encryption key.
+    - O(protect_secrets) refuses, before any change, to deploy a change of these.
   returned: always
   type: list
   elements: str
@@ -251,6 +264,12 @@ def reconcile(m):
     current_spec = current["spec"] if current else None
     desired = with_fingerprint(spec, current_spec, m.params["secrets_fingerprint_key"])
     m.result["secrets_changed"] = changed_secret_names(desired, current_spec)
+    refused = sorted(set(m.result["secrets_changed"]) - set(m.params["rotate_secrets"]))
+    if m.params["protect_secrets"] and refused:
+        m.fail("The value of {0} differs from what app {1} runs with, and protect_secrets is on: nothing was "
+               "changed. For a deliberate rotation list {2} in rotate_secrets."
+               .format(", ".join(refused), name, "it" if len(refused) == 1 else "them"),
+               secrets_changed=m.result["secrets_changed"], secrets_refused=refused)
     proposed_spec = desired
     if m.params["validate"]:
         proposal = m.client.call("apps.validate_app_spec", body=dict({"spec": desired},
@@ -300,6 +319,8 @@ def main():
         secrets_fingerprint_key=dict(type="str", no_log=True),
         validate=dict(type="bool", default=True),
         force_secrets=dict(type="bool", default=False),
+        protect_secrets=dict(type="bool", default=False),
+        rotate_secrets=dict(type="list", elements="str", default=[], no_log=False),
     )
     m = DOModule(argument_spec, result_key="app")
 

@@ -395,3 +395,19 @@ def test_secrets_changed_is_reported_in_check_mode_and_validate_can_be_skipped(r
     unvalidated = run_module("app", {"spec": n8n_spec("n8n-rotate"), "validate": False})
     assert unvalidated["changed"] is False, unvalidated["diff"]
     assert not [e for e in emulator.log[mark:] if e["template"] == "/v2/apps/propose"]
+
+
+def test_protect_secrets_refuses_a_changed_secret_before_any_write(run_module, emulator, pg_cluster):
+    run_module("app", {"spec": n8n_spec("n8n-protect")})
+    mark = len(emulator.log)
+    rotated = n8n_spec("n8n-protect", key="rotated-Key-3f9a2c7d1e5b80")
+    refused = run_module("app", {"spec": rotated, "protect_secrets": True})
+    assert refused["failed"] and refused["secrets_refused"] == ["N8N_ENCRYPTION_KEY"]
+    assert "N8N_ENCRYPTION_KEY differs from what app n8n-protect runs with" in refused["msg"]
+    assert "rotated-Key-3f9a2c7d1e5b80" not in json.dumps(refused)
+    assert writes(emulator, mark) == []
+    # other changes go through; a listed secret may change
+    assert run_module("app", {"spec": n8n_spec("n8n-protect", tag="1.124.0"), "protect_secrets": True})["changed"]
+    rotated = n8n_spec("n8n-protect", key="rotated-Key-3f9a2c7d1e5b80", tag="1.124.0")
+    allowed = run_module("app", {"spec": rotated, "protect_secrets": True, "rotate_secrets": ["N8N_ENCRYPTION_KEY"]})
+    assert allowed["changed"] is True and allowed["secrets_changed"] == ["N8N_ENCRYPTION_KEY"]
