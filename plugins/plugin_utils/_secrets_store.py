@@ -46,10 +46,14 @@ def read(path, vault_secrets):
         try:
             b_content = VaultLib(vault_secrets).decrypt(b_content)
         except Exception as exc:  # AnsibleVaultError and its subclasses; the message carries no secret
-            raise SecretsFileError("cannot decrypt {0}: {1}".format(path, to_text(exc)))
+            raise SecretsFileError("cannot decrypt {0} (wrong vault password, or a vault id it was not encrypted "
+                                   "with?): {1}".format(path, to_text(exc)))
     try:
         data = yaml.safe_load(to_text(b_content, errors="surrogate_or_strict")) or {}
     except yaml.YAMLError as exc:
+        if "!vault" in str(exc):
+            raise SecretsFileError("{0} holds inline !vault values; encrypt the whole file instead "
+                                   "(ansible-vault decrypt the values, then ansible-vault encrypt {0})".format(path))
         raise SecretsFileError("{0} is not valid YAML: {1}".format(path, exc))
     if not isinstance(data, dict):
         raise SecretsFileError("{0} is not a YAML mapping of secret names to values".format(path))
@@ -87,10 +91,11 @@ def render(data, vault_secrets=None, vault_id=None):
     text = HEADER + yaml.safe_dump(data, default_flow_style=False, sort_keys=True)
     if not vault_secrets:
         return to_bytes(text)
-    try:
-        chosen = match_encrypt_secret(vault_secrets, vault_id)
-    except Exception as exc:  # AnsibleVaultError: an unknown vault id
-        raise SecretsFileError(to_text(exc))
+    known = [label for label, _secret in vault_secrets]
+    if vault_id and vault_id not in known:
+        raise SecretsFileError("vault id {0!r} is not among the configured vault ids ({1}); give it with "
+                               "--vault-id {0}@<password file>".format(vault_id, ", ".join(known)))
+    chosen = match_encrypt_secret(vault_secrets, vault_id)
     if chosen is None:
         raise SecretsFileError("no vault secret to encrypt with")
     label, secret = chosen
@@ -98,7 +103,11 @@ def render(data, vault_secrets=None, vault_id=None):
 
 
 def write(path, b_content):
-    """Write atomically: directory 0700 when created, file 0600 from its first byte."""
+    """Write atomically: directory 0700 when created, file 0600 from its first byte.
+
+    A symlink is followed: its target is replaced, so the link (and whatever keeps the target, such as
+    a synced or backed-up directory) keeps pointing at the only copy."""
+    path = os.path.realpath(path)
     directory = os.path.dirname(path)
     os.makedirs(directory, mode=0o700, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".secrets-")

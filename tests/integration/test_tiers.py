@@ -72,6 +72,10 @@ def test_check_mode_against_a_deployed_app_reports_no_change(deploy, emulator):
     deploy("simple", "tier-chk2")
     proc, result, writes = deploy("simple", "tier-chk2", "--check")
     assert result["changed"] == 0 and writes == []
+    # each documented step runs on its own (the facts it needs are found, not assumed)
+    for tag in ("secrets", "spec", "infrastructure", "deploy", "lockdown", "report", "verify"):
+        proc, result, writes = deploy("simple", "tier-chk2", "--tags", tag)
+        assert result["failed"] == 0 and result["changed"] == 0 and writes == [], tag
 
 
 def test_simple_to_queue_to_production_keeps_the_app_the_database_and_the_key(deploy, emulator, tmp_path):
@@ -97,14 +101,29 @@ def test_a_lost_secrets_file_stops_the_run_before_any_write(deploy, emulator, tm
     assert "encryption" in proc.stdout.lower()
 
 
-def test_changed_secrets_fail_unless_rotation_is_asked(deploy, emulator, tmp_path):
+def test_changed_secrets_fail_before_any_write_unless_rotation_is_asked(deploy, emulator, tmp_path):
     deploy("simple", "tier-rot")
     path = tmp_path / "tier-rot.secrets.yml"
     data = yaml.safe_load(path.read_text())
-    data["N8N_ENCRYPTION_KEY"] = "0" * 64
+    data["N8N_RUNNERS_AUTH_TOKEN"] = "f" * 64
     path.write_text(yaml.safe_dump(data))
     proc, result, writes = deploy("simple", "tier-rot", check_rc=False)
     assert result["failed"] == 1 and writes == []
+    assert "N8N_RUNNERS_AUTH_TOKEN in {0} differs from what app tier-rot runs with".format(path) in proc.stdout
+    # also when the run would first create or resize databases (a tier migration): nothing is written
+    proc, result, writes = deploy("queue", "tier-rot", check_rc=False)
+    assert result["failed"] == 1 and writes == [], writes
+    # a rotation deploys the file's value once; left in place, the list changes nothing more
+    rotate = ("-e", '{"n8n_deploy_rotate_secrets": ["N8N_RUNNERS_AUTH_TOKEN"]}')
+    proc, result, writes = deploy("simple", "tier-rot", *rotate)
+    assert result["changed"] > 0 and [w["method"] for w in writes] == ["PUT"]
+    assert yaml.safe_load(path.read_text())["N8N_RUNNERS_AUTH_TOKEN"] == "f" * 64
+    proc, result, writes = deploy("simple", "tier-rot", *rotate)
+    assert result["changed"] == 0 and writes == []
+    assert "there is nothing to rotate" in proc.stdout
+    proc, result, _ = deploy("simple", "tier-rot", "-e", '{"n8n_deploy_rotate_secrets": ["SPACES_SECRET_ACCESS_KEY"]}',
+                             check_rc=False)
+    assert result["failed"] == 1 and "only N8N_ENCRYPTION_KEY and N8N_RUNNERS_AUTH_TOKEN can be rotated" in proc.stdout
 
 
 def test_with_a_vault_password_the_secrets_file_is_an_ansible_vault_file(deploy, emulator, tmp_path):

@@ -210,7 +210,8 @@ def test_vault_id_label_chooses_the_secret(tmp_path):
     assert target.read_text().startswith("$ANSIBLE_VAULT;1.2;AES256;ops\n")
     assert decrypt(target) == result["secrets"]
     rc, output, _ = run(tmp_path, tmp_path / "other.yml", *cli, vault_id="nope")
-    assert rc != 0 and "nope" in output and not (tmp_path / "other.yml").exists()
+    assert rc != 0 and "vault id 'nope' is not among the configured vault ids" in output
+    assert not (tmp_path / "other.yml").exists()
 
 
 # --------------------------------------------------------------------------- the store, directly
@@ -227,3 +228,27 @@ def test_store_round_trip_and_refusals(tmp_path):
     with pytest.raises(store.SecretsFileError, match="not a YAML mapping"):
         store.read(path, [])
     assert store.read(str(tmp_path / "missing.yml"), []) == (None, False)
+
+
+def test_store_writes_through_a_symlink_to_its_target(tmp_path):
+    secrets = [("default", VaultSecret(PASSWORD.encode()))]
+    target = tmp_path / "synced" / "app.secrets.yml"
+    target.parent.mkdir()
+    store.write(str(target), store.render({"A": "plain-value"}))
+    link = tmp_path / "app.secrets.yml"
+    link.symlink_to(target)
+    store.write(str(link), store.render({"A": "plain-value"}, secrets))
+    assert link.is_symlink()
+    assert target.read_text().startswith("$ANSIBLE_VAULT")  # no plaintext copy left behind
+    assert store.read(str(link), secrets) == ({"A": "plain-value"}, True)
+    assert [p.name for p in target.parent.iterdir()] == ["app.secrets.yml"]
+
+
+def test_store_explains_inline_vault_values_and_unknown_vault_ids(tmp_path):
+    path = tmp_path / "s.yml"
+    path.write_text("A: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  3132\n")
+    with pytest.raises(store.SecretsFileError, match="inline !vault values; encrypt the whole file"):
+        store.read(str(path), [])
+    secrets = [("ops", VaultSecret(PASSWORD.encode()))]
+    with pytest.raises(store.SecretsFileError, match=r"vault id 'zzz' is not among the configured vault ids \(ops\)"):
+        store.render({"A": "x"}, secrets, "zzz")
