@@ -12,7 +12,8 @@ version_added: 0.1.0
 description:
   - Makes sure a VPC (a private network in one region) exists with the given name, description and IP range,
     or does not exist.
-  - The VPC is found by O(id) when given, otherwise by O(name) (and O(region) when given).
+  - The VPC is found by O(id) when given, otherwise by O(name), which is unique in an account (O(region) only tells
+    apart VPCs of the same name, should an account have any).
   - Options left unset are left as they are.
 author:
   - appplatform.n8n maintainers (@appplatform)
@@ -113,9 +114,11 @@ def find_vpc(m):
     if m.params["id"]:
         body = m.client.get("vpcs.get", m.params["id"])
         return body["vpc"] if body else None
-    matches = [v for v in m.client.paginate("vpcs.list", "vpcs")
-               if v.get("name") == m.params["name"]
-               and (not m.params["region"] or v.get("region") == m.params["region"])]
+    # VPC names are unique in an account, so a VPC of this name in another region is this one (and the
+    # region comparison then says it cannot move); the region only tells apart names from before that rule.
+    matches = [v for v in m.client.paginate("vpcs.list", "vpcs") if v.get("name") == m.params["name"]]
+    if len(matches) > 1 and m.params["region"]:
+        matches = [v for v in matches if v.get("region") == m.params["region"]]
     if len(matches) > 1:
         m.fail("{0} VPCs are named {1!r}: set region or id to tell them apart.".format(len(matches), m.params["name"]),
                vpcs=[{"id": v["id"], "region": v.get("region")} for v in matches])

@@ -175,15 +175,29 @@ def test_scale_keeps_the_tier_the_pairing_the_key_and_resizes_the_database_in_pl
 
 
 def test_scale_reads_the_tier_marker_so_a_queue_app_stays_queue(deploy, emulator):
-    deploy("queue", "tier-scq")
+    deploy("queue", "tier-scq", "-e", "n8n_region=ams3")
+    # no region given: scale keeps the deployed one (ams3), not the playbooks' default
     proc, result, writes = deploy("scale", "tier-scq", "-e", "n8n_spec_worker_count=2")
     (app,) = apps(emulator, "tier-scq")
     assert {"key": "APPPLATFORM_N8N_TIER", "value": "queue", "scope": "BUILD_TIME", "type": "GENERAL"} \
         in app["spec"]["envs"]
+    assert app["spec"]["region"] == "ams"
     assert sorted(c["name"] for c in app["spec"]["services"]) == ["n8n-main", "n8n-worker-1", "n8n-worker-2"]
     (pg,) = [d for d in emulator.store["databases"].values() if d["name"] == "tier-scq-pg"]
-    assert pg["num_nodes"] == 1  # not migrated to production's HA cluster
+    assert pg["num_nodes"] == 1 and pg["region"] == "ams3"  # not migrated to production's HA cluster
     assert not any("/v2/spaces/keys" in w["path"] for w in writes)
+    # a size change alone keeps the two pairs
+    deploy("scale", "tier-scq", "-e", "n8n_spec_worker_instance_size=apps-s-1vcpu-2gb")
+    (app,) = apps(emulator, "tier-scq")
+    workers = [c for c in app["spec"]["services"] if c["name"].startswith("n8n-worker-")]
+    assert len(workers) == 2 and {w["instance_size_slug"] for w in workers} == {"apps-s-1vcpu-2gb"}
+
+
+def test_scale_refuses_workers_for_the_simple_tier(deploy, emulator):
+    deploy("simple", "tier-scs")
+    proc, result, writes = deploy("scale", "tier-scs", "-e", "n8n_spec_worker_count=3", check_rc=False)
+    assert result["failed"] == 1 and writes == []
+    assert "simple tier, which has no workers" in proc.stdout
 
 
 def test_teardown_needs_confirmation_and_keeps_the_backups(deploy, emulator):

@@ -63,6 +63,14 @@ def test_ip_range_change_fails_before_any_write(run_module, emulator):
     assert emulator.writes(since=mark) == []
 
 
+def test_a_vpc_of_that_name_in_another_region_is_reported_not_recreated(run_module, emulator):
+    run_module("vpc", {"name": "n8n-moved", "region": "nyc3"})
+    mark = len(emulator.log)
+    result = run_module("vpc", {"name": "n8n-moved", "region": "fra1"})
+    assert result.get("failed") and "is in region nyc3; a VPC cannot move to fra1" in result["msg"], result
+    assert emulator.writes(since=mark) == []
+
+
 def test_absent_deletes_and_is_idempotent(run_module, emulator):
     run_module("vpc", {"name": "n8n-e", "region": "lon1"})
     run_module("vpc", {"name": "n8n-e2", "region": "lon1"})  # so n8n-e is not the region's only VPC
