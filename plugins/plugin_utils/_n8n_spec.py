@@ -313,9 +313,9 @@ def _check_choice(settings, key, choices):
 
 def _check_int(settings, key, low, high=None):
     value = settings[key]
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and re.match(r"^\s*[-+]?\d+\s*$", value):
         # extra vars (-e key=3) arrive as strings
-        value = settings[key] = int(value.strip())
+        value = settings[key] = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         _fail("n8n_spec_%s must be an integer, got %r" % (key, value))
     if value < low or (high is not None and value > high):
@@ -471,7 +471,10 @@ def resolve_settings(tier, settings):
         _fail("n8n_spec_owner_password_hash must be a bcrypt hash ($2a$/$2b$/$2y$), never a plain password")
 
     if resolved["alerts_enabled"] is None:
-        resolved["alerts_enabled"] = tier == "production"
+        resolved["alerts_enabled"] = tier == "production" or bool(resolved["alert_emails"])
+    elif resolved["alert_emails"] and not resolved["alerts_enabled"]:
+        _fail("n8n_spec_alert_emails is set but n8n_spec_alerts_enabled=false: no alert would reach them; "
+              "enable the alerts or drop the e-mails")
     for key in ("alert_cpu_percent", "alert_memory_percent"):
         _check_int(resolved, key, 1, 100)
     _check_int(resolved, "alert_restart_count", 1)

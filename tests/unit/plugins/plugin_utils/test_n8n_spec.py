@@ -804,3 +804,16 @@ def test_non_booleans_are_refused_for_boolean_settings(key):
 def test_alerts_given_as_a_false_string_are_off():
     # a non-empty string is truthy: without coercion "false" would switch the alerts on
     assert "alerts" not in render("production", alerts_enabled="false")
+
+
+def test_negative_integers_are_out_of_range_not_a_type_error():
+    with pytest.raises(m.N8nSpecError, match=r"n8n_spec_worker_count=-1 is out of range"):
+        m.render_plan("queue", base_settings(worker_count="-1"))
+
+
+def test_alert_emails_switch_the_alerts_on_unless_they_are_explicitly_off():
+    plan = m.render_plan("queue", base_settings(alert_emails=["ops@example.com"]))
+    assert plan["alert_emails"] == ["ops@example.com"]
+    assert render("queue", alert_emails=["ops@example.com"])["alerts"] == [{"rule": "DEPLOYMENT_FAILED"}]
+    with pytest.raises(m.N8nSpecError, match="no alert would reach them"):
+        render("production", alert_emails=["ops@example.com"], alerts_enabled=False)
