@@ -21,6 +21,7 @@ ARGUMENT_SPEC = dict(
     nbytes=dict(type="int", default=32),
     vault=dict(type="str", default="auto", choices=list(store.VAULT_CHOICES)),
     vault_id=dict(type="str", no_log=False),
+    generate_missing=dict(type="list", elements="str", no_log=False),
 )
 
 
@@ -42,22 +43,28 @@ class ActionModule(ActionBase):
         vault_secrets = getattr(getattr(self._loader, "_vault", None), "secrets", None) or []
         check_mode = self._task.check_mode
         try:
-            current, was_encrypted = store.read(path, vault_secrets)
+            store.check_vault_id(vault_secrets, args["vault_id"])
+            current, used = store.read(path, vault_secrets)
+            was_encrypted = used is not None
             encrypt = store.want_encrypted(args["vault"], vault_secrets, path)
             data, generated = store.merge(current, args["names"], args["values"] or {}, args["rotate"],
-                                          args["nbytes"], check_mode)
+                                          args["nbytes"], check_mode, args["generate_missing"])
             existed = current is not None
             reformat = existed and was_encrypted != encrypt
             chmod = existed and not generated and not reformat and store.too_open(path)
             content = None
             if generated or reformat:
                 # render (and encrypt) in check mode too, so a wrong vault id fails before any write
-                content = store.render(data, vault_secrets if encrypt else None, args["vault_id"])
+                content = store.render(data, vault_secrets if encrypt else None, args["vault_id"], used)
             if not check_mode:
                 if content is not None:
                     store.write(path, content)
                 elif chmod:
                     os.chmod(path, 0o600)
+        except store.MissingSecrets as exc:
+            # a result, not an exception, so a role can tell this case apart (result.missing)
+            return dict(result, failed=True, changed=False, path=path, missing=exc.names,
+                        msg="{0}: {1}".format(path, exc))
         except (store.SecretsFileError, OSError) as exc:
             raise AnsibleActionFail(str(exc))
         result.update(

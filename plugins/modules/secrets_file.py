@@ -20,6 +20,7 @@ description:
   - The file is on the Ansible controller (the operator's machine), whatever the play's hosts.
   - Losing n8n's encryption key makes every stored credential unreadable. Back the file up as soon as it is
     created.
+  - Values must be strings (quote numbers and booleans in the file).
   - The result holds the secret values; it is always shown censored, and C(register) receives the values.
 author:
   - appplatform.n8n maintainers (@appplatform)
@@ -48,12 +49,21 @@ options:
     description: Random bytes per generated secret.
     type: int
     default: 32
+  generate_missing:
+    description:
+      - Names that may get a generated value when the file lacks them. By default every name in O(names) may.
+      - With a list, any other missing name fails the task before anything is written, with the names in
+        RV(missing). For example when the app that uses the secrets already exists, so a new value would differ
+        from what it runs with.
+    type: list
+    elements: str
   vault:
     description:
       - V(auto) encrypts the file with Ansible Vault when a vault password is configured, and writes it plain
         (mode 0600) otherwise.
       - V(always) fails before writing when no vault password is configured.
       - V(never) always writes plain YAML (mode 0600), decrypting a vault-encrypted file on its next write.
+      - A rewritten vault file keeps the vault id it was encrypted with, unless O(vault_id) says otherwise.
       - Reading a vault-encrypted file always needs the vault password.
     type: str
     choices: [auto, always, never]
@@ -110,6 +120,11 @@ vault:
   description: Whether the file is (or, in check mode, would be) encrypted with Ansible Vault.
   returned: success
   type: bool
+missing:
+  description: Names the file lacks that O(generate_missing) does not allow to generate (the task failed).
+  returned: failure
+  type: list
+  elements: str
 path:
   description: The file's absolute path.
   returned: success

@@ -27,13 +27,24 @@ class SecretsFileError(Exception):
     """The file cannot be read or written as asked; the message says why."""
 
 
+class MissingSecrets(SecretsFileError):
+    """Names the file lacks and that may not be generated."""
+
+    def __init__(self, names):
+        super().__init__("the file has no value for {0}, and generate_missing does not allow a new one".format(
+            ", ".join(names)))
+        self.names = names
+
+
 def read(path, vault_secrets):
-    """``(data, encrypted)`` of the file at ``path``; ``(None, False)`` when it does not exist."""
+    """``(data, used)`` of the file at ``path``: ``used`` is the ``(vault id, secret)`` that decrypted it, or None
+    for a plain file. ``(None, None)`` when it does not exist."""
+    used = None
     try:
         with open(path, "rb") as handle:
             b_content = handle.read()
     except FileNotFoundError:
-        return None, False
+        return None, None
     except OSError as exc:
         raise SecretsFileError("cannot read {0}: {1}".format(path, exc))
     encrypted = is_encrypted(b_content)
@@ -44,7 +55,8 @@ def read(path, vault_secrets):
                 "--ask-vault-pass, --vault-password-file or --vault-id (or set vault_password_file in "
                 "ansible.cfg)".format(path))
         try:
-            b_content = VaultLib(vault_secrets).decrypt(b_content)
+            b_content, label, secret = VaultLib(vault_secrets).decrypt_and_get_vault_id(b_content)
+            used = (label, secret)
         except Exception as exc:  # AnsibleVaultError and its subclasses; the message carries no secret
             raise SecretsFileError("cannot decrypt {0} (wrong vault password, or a vault id it was not encrypted "
                                    "with?): {1}".format(path, to_text(exc)))
@@ -57,7 +69,19 @@ def read(path, vault_secrets):
         raise SecretsFileError("{0} is not valid YAML: {1}".format(path, exc))
     if not isinstance(data, dict):
         raise SecretsFileError("{0} is not a YAML mapping of secret names to values".format(path))
-    return data, encrypted
+    for name, value in data.items():
+        if value is not None and value != "" and not isinstance(value, str):
+            raise SecretsFileError("{0}: the value of {1} is a YAML {2}, not a string; quote it".format(
+                path, name, type(value).__name__))
+    return data, used
+
+
+def check_vault_id(vault_secrets, vault_id):
+    """Fail unless ``vault_id`` (when given) is one of the configured vault ids."""
+    known = [label for label, _secret in vault_secrets]
+    if vault_id and vault_id not in known:
+        raise SecretsFileError("vault id {0!r} is not among the configured vault ids ({1}); give it with "
+                               "--vault-id {0}@<password file>".format(vault_id, ", ".join(known) or "none"))
 
 
 def want_encrypted(mode, vault_secrets, path):
@@ -71,11 +95,18 @@ def want_encrypted(mode, vault_secrets, path):
     return bool(vault_secrets)
 
 
-def merge(current, names, values, rotate, nbytes, check_mode):
-    """``(data, generated)``: ``current`` with a value for every name (existing ones kept)."""
+def merge(current, names, values, rotate, nbytes, check_mode, generate_missing=None):
+    """``(data, generated)``: ``current`` with a value for every name (existing ones kept).
+
+    ``generate_missing`` (None: every name) limits which missing names may get a value; any other
+    missing name raises :class:`MissingSecrets`."""
     # str(): task arguments may be str subclasses (ansible-core tags them), which YAML cannot represent
     data = {str(k): v for k, v in (current or {}).items()}
     generated = []
+    missing = [n for n in map(str, names) if not data.get(n) and n not in rotate
+               and generate_missing is not None and n not in generate_missing and not values.get(n)]
+    if missing:
+        raise MissingSecrets(missing)
     for name in map(str, names):
         if not data.get(name) or name in rotate:
             if values.get(name):
@@ -86,16 +117,14 @@ def merge(current, names, values, rotate, nbytes, check_mode):
     return data, generated
 
 
-def render(data, vault_secrets=None, vault_id=None):
-    """The file's bytes: YAML, vault-encrypted when ``vault_secrets`` are given."""
+def render(data, vault_secrets=None, vault_id=None, used=None):
+    """The file's bytes: YAML, vault-encrypted when ``vault_secrets`` are given: with ``vault_id``, else with
+    the ``(vault id, secret)`` that decrypted the file (``used``), else with the first configured secret."""
     text = HEADER + yaml.safe_dump(data, default_flow_style=False, sort_keys=True)
     if not vault_secrets:
         return to_bytes(text)
-    known = [label for label, _secret in vault_secrets]
-    if vault_id and vault_id not in known:
-        raise SecretsFileError("vault id {0!r} is not among the configured vault ids ({1}); give it with "
-                               "--vault-id {0}@<password file>".format(vault_id, ", ".join(known)))
-    chosen = match_encrypt_secret(vault_secrets, vault_id)
+    check_vault_id(vault_secrets, vault_id)
+    chosen = used if used and not vault_id else match_encrypt_secret(vault_secrets, vault_id)
     if chosen is None:
         raise SecretsFileError("no vault secret to encrypt with")
     label, secret = chosen

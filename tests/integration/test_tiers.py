@@ -99,6 +99,23 @@ def test_a_lost_secrets_file_stops_the_run_before_any_write(deploy, emulator, tm
     proc, result, writes = deploy("simple", "tier-lost", secrets=tmp_path / "elsewhere.yml", check_rc=False)
     assert result["failed"] == 1 and writes == []
     assert "encryption" in proc.stdout.lower()
+    # a link to nothing (an unmounted volume) and an empty file are lost files too: nothing is written there
+    dangling = tmp_path / "dangling.yml"
+    dangling.symlink_to(tmp_path / "gone" / "secrets.yml")
+    empty = tmp_path / "empty.yml"
+    empty.write_text("")
+    for path in (dangling, empty):
+        proc, result, writes = deploy("simple", "tier-lost", secrets=path, check_rc=False)
+        assert result["failed"] == 1 and writes == [] and "exists but its secrets file" in proc.stdout
+    assert not (tmp_path / "gone").exists() and empty.read_text() == ""
+    # a file without the key: not invented either, and the file is left as it is
+    partial = tmp_path / "partial.yml"
+    data = yaml.safe_load((tmp_path / "tier-lost.secrets.yml").read_text())
+    partial.write_text(yaml.safe_dump({"N8N_RUNNERS_AUTH_TOKEN": data["N8N_RUNNERS_AUTH_TOKEN"]}))
+    before = partial.read_text()
+    proc, result, writes = deploy("simple", "tier-lost", secrets=partial, check_rc=False)
+    assert result["failed"] == 1 and writes == [] and partial.read_text() == before
+    assert "has no value for N8N_ENCRYPTION_KEY, and app tier-lost already runs with one" in proc.stdout
 
 
 def test_changed_secrets_fail_before_any_write_unless_rotation_is_asked(deploy, emulator, tmp_path):
@@ -124,6 +141,13 @@ def test_changed_secrets_fail_before_any_write_unless_rotation_is_asked(deploy, 
     proc, result, _ = deploy("simple", "tier-rot", "-e", '{"n8n_deploy_rotate_secrets": ["SPACES_SECRET_ACCESS_KEY"]}',
                              check_rc=False)
     assert result["failed"] == 1 and "only N8N_ENCRYPTION_KEY and N8N_RUNNERS_AUTH_TOKEN can be rotated" in proc.stdout
+    # rotation by deleting the line: a new value is generated only because it is listed (here as a string)
+    data = yaml.safe_load(path.read_text())
+    del data["N8N_RUNNERS_AUTH_TOKEN"]
+    path.write_text(yaml.safe_dump(data))
+    proc, result, writes = deploy("simple", "tier-rot", "-e", "n8n_deploy_rotate_secrets=N8N_RUNNERS_AUTH_TOKEN")
+    token = yaml.safe_load(path.read_text())["N8N_RUNNERS_AUTH_TOKEN"]
+    assert token != "f" * 64 and len(token) == 64 and [w["method"] for w in writes] == ["PUT"]
 
 
 def test_with_a_vault_password_the_secrets_file_is_an_ansible_vault_file(deploy, emulator, tmp_path):
