@@ -37,7 +37,7 @@ import re
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.appplatform.n8n.plugins.module_utils._diff import REDACTED, redact
-from ansible_collections.appplatform.n8n.plugins.module_utils._errors import APIError, WaitTimeout
+from ansible_collections.appplatform.n8n.plugins.module_utils._errors import APIError, OperationFailed, WaitTimeout
 from ansible_collections.appplatform.n8n.plugins.module_utils._waiters import wait_for
 
 FINGERPRINT_KEY = "APPPLATFORM_N8N_SECRETS_FINGERPRINT"
@@ -362,12 +362,8 @@ def redact_spec(spec):
 # -- deployments --------------------------------------------------------------------------------
 
 
-class DeploymentFailed(Exception):
+class DeploymentFailed(OperationFailed):
     """A deployment ended in ERROR, CANCELED or SUPERSEDED instead of ACTIVE."""
-
-    def __init__(self, message, **details):
-        super().__init__(message)
-        self.details = details
 
 
 def _failed_step(steps, top=None, path=()):

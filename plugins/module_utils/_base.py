@@ -23,7 +23,7 @@ from ansible_collections.appplatform.n8n.plugins.module_utils._client import (
     pydo_import_error,
 )
 from ansible_collections.appplatform.n8n.plugins.module_utils._diff import Diff, redact
-from ansible_collections.appplatform.n8n.plugins.module_utils._errors import APIError, WaitTimeout
+from ansible_collections.appplatform.n8n.plugins.module_utils._errors import APIError, OperationFailed, WaitTimeout
 
 
 class DOModule:
@@ -84,11 +84,13 @@ class DOModule:
         self.module.exit_json(**self.result)
 
     def run(self, reconcile):
-        """Run ``reconcile()``; API errors and timeouts fail the task with their details."""
+        """Run ``reconcile()``; API errors, failed operations and timeouts fail the task with their details."""
         try:
             reconcile()
         except APIError as exc:
             self.fail(**exc.to_fail_kwargs())
+        except OperationFailed as exc:
+            self.fail(str(exc), **exc.details)
         except WaitTimeout as exc:
             self.fail(str(exc))
         self.exit()

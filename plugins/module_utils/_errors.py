@@ -58,6 +58,16 @@ class APIError(Exception):
         )
 
 
+class OperationFailed(Exception):
+    """The API answered, but what it carried out ended badly (a deployment in ERROR, ...).
+
+    ``DOModule.run`` fails the task with the message and ``details`` as extra result keys."""
+
+    def __init__(self, message, **details):
+        super().__init__(message)
+        self.details = details
+
+
 class WaitTimeout(Exception):
     """A waiter gave up before its condition held."""
 

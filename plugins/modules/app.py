@@ -212,7 +212,6 @@ api_calls:
 """
 
 from ansible_collections.appplatform.n8n.plugins.module_utils._apps import (
-    DeploymentFailed,
     canonical,
     changed_secret_names,
     current_tokens,
@@ -323,14 +322,7 @@ def main():
         rotate_secrets=dict(type="list", elements="str", default=[], no_log=False),
     )
     m = DOModule(argument_spec, result_key="app")
-
-    def run():
-        try:
-            reconcile(m)
-        except DeploymentFailed as exc:
-            m.fail(str(exc), **exc.details)
-
-    m.run(run)
+    m.run(lambda: reconcile(m))
 
 
 if __name__ == "__main__":

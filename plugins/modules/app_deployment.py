@@ -94,7 +94,6 @@ api_calls:
 """
 
 from ansible_collections.appplatform.n8n.plugins.module_utils._apps import (
-    DeploymentFailed,
     find_app,
     wait_for_deployment,
 )
@@ -198,14 +197,7 @@ def main():
     )
     m = DOModule(argument_spec, result_key="deployment", required_one_of=[("app", "app_id")],
                  mutually_exclusive=[("app", "app_id")])
-
-    def run():
-        try:
-            reconcile(m)
-        except DeploymentFailed as exc:
-            m.fail(str(exc), **exc.details)
-
-    m.run(run)
+    m.run(lambda: reconcile(m))
 
 
 if __name__ == "__main__":
