@@ -52,15 +52,11 @@ class ActionModule(ActionBase):
             existed = current is not None
             reformat = existed and was_encrypted != encrypt
             chmod = existed and not generated and not reformat and store.too_open(path)
-            content = None
-            if generated or reformat:
-                # render (and encrypt) in check mode too, so a wrong vault id fails before any write
-                content = store.render(data, vault_secrets if encrypt else None, args["vault_id"], used)
-            if not check_mode:
-                if content is not None:
-                    store.write(path, content)
-                elif chmod:
-                    os.chmod(path, 0o600)
+            rewrite = bool(generated or reformat)
+            if rewrite and not check_mode:
+                store.write(path, store.render(data, vault_secrets if encrypt else None, args["vault_id"], used))
+            elif chmod and not check_mode:
+                os.chmod(path, 0o600)
         except store.MissingSecrets as exc:
             # a result, not an exception, so a role can tell this case apart (result.missing)
             return dict(result, failed=True, changed=False, path=path, missing=exc.names,
@@ -68,11 +64,11 @@ class ActionModule(ActionBase):
         except (store.SecretsFileError, OSError) as exc:
             raise AnsibleActionFail(str(exc))
         result.update(
-            changed=bool(generated or reformat or chmod),
+            changed=rewrite or chmod,
             generated=generated,
             existed=existed,
             path=path,
-            vault=encrypt if content is not None else was_encrypted,
+            vault=encrypt if rewrite else was_encrypted,
             secrets={name: data[str(name)] for name in args["names"]},
             # A successful result carries secret values: callbacks always show it censored, whatever
             # the task's no_log says, while register still gets the values. (Failures carry none, so

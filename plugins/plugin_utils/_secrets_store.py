@@ -118,12 +118,12 @@ def merge(current, names, values, rotate, nbytes, check_mode, generate_missing=N
 
 
 def render(data, vault_secrets=None, vault_id=None, used=None):
-    """The file's bytes: YAML, vault-encrypted when ``vault_secrets`` are given: with ``vault_id``, else with
-    the ``(vault id, secret)`` that decrypted the file (``used``), else with the first configured secret."""
+    """The file's bytes: YAML, vault-encrypted when ``vault_secrets`` are given: with ``vault_id`` (checked
+    by :func:`check_vault_id` first), else with the ``(vault id, secret)`` that decrypted the file (``used``),
+    else with the first configured secret."""
     text = HEADER + yaml.safe_dump(data, default_flow_style=False, sort_keys=True)
     if not vault_secrets:
         return to_bytes(text)
-    check_vault_id(vault_secrets, vault_id)
     chosen = used if used and not vault_id else match_encrypt_secret(vault_secrets, vault_id)
     if chosen is None:
         raise SecretsFileError("no vault secret to encrypt with")

@@ -254,7 +254,7 @@ def test_store_explains_inline_vault_values_and_unknown_vault_ids(tmp_path):
         store.read(str(path), [])
     secrets = [("ops", VaultSecret(PASSWORD.encode()))]
     with pytest.raises(store.SecretsFileError, match=r"vault id 'zzz' is not among the configured vault ids \(ops\)"):
-        store.render({"A": "x"}, secrets, "zzz")
+        store.check_vault_id(secrets, "zzz")
 
 
 def test_store_rewrites_a_vault_file_with_the_vault_id_it_was_encrypted_with(tmp_path):
